@@ -1,0 +1,162 @@
+"""Every outbound message goes through OutboundService: it is recorded, checked against the
+opt-out ledger, then sent through Twilio's REST API (or kept in the development outbox)."""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from typing import Callable, Protocol
+
+from bot.sms import truncate_sms
+from bot.storage.consent import ConsentStore
+from bot.storage.messages import MessageStore
+from bot.storage.models import Conversation, Message, OutboundStatus
+
+log = logging.getLogger(__name__)
+
+TWILIO_OPTED_OUT = 21610
+
+
+class SendError(Exception):
+    def __init__(self, message: str, retryable: bool, code: int | None = None) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.code = code
+
+
+class SmsGateway(Protocol):
+    recorded_only: bool
+
+    def send(self, to: str, body: str) -> str:
+        """Send one SMS; returns the provider's message id; raises SendError."""
+
+
+class DevOutboxGateway:
+    """Development phone: nothing leaves the machine; the message row is the outbox."""
+
+    recorded_only = True
+
+    def send(self, to: str, body: str) -> str:
+        return "DV" + uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class TwilioConfig:
+    account_sid: str
+    auth_token: str
+    from_number: str | None
+    messaging_service_sid: str | None
+    status_callback: str | None = None
+    api_base_url: str | None = None
+    timeout: float = 10.0
+
+
+class TwilioGateway:
+    """Twilio's Messages API through the official library (created lazily, per process)."""
+
+    recorded_only = False
+
+    def __init__(self, config: TwilioConfig) -> None:
+        self._config = config
+        self._client = None
+
+    def _get_client(self):  # type: ignore[no-untyped-def]
+        if self._client is None:
+            from twilio.http.http_client import TwilioHttpClient
+            from twilio.rest import Client
+
+            client = Client(self._config.account_sid, self._config.auth_token,
+                            http_client=TwilioHttpClient(timeout=self._config.timeout))
+            if self._config.api_base_url:
+                client.api.base_url = self._config.api_base_url.rstrip("/")
+            self._client = client
+        return self._client
+
+    def send(self, to: str, body: str) -> str:
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        kwargs: dict[str, str] = {"to": to, "body": body}
+        if self._config.messaging_service_sid:
+            kwargs["messaging_service_sid"] = self._config.messaging_service_sid
+        else:
+            kwargs["from_"] = self._config.from_number or ""
+        if self._config.status_callback:
+            kwargs["status_callback"] = self._config.status_callback
+        try:
+            message = self._get_client().messages.create(**kwargs)
+        except TwilioRestException as exc:
+            retryable = exc.status == 429 or exc.status >= 500
+            raise SendError(f"twilio HTTP {exc.status} code {exc.code}", retryable, exc.code) from exc
+        except (TwilioException, OSError) as exc:
+            raise SendError(f"twilio unreachable: {type(exc).__name__}", True) from exc
+        except Exception as exc:  # requests' own errors surface from the HTTP client
+            if type(exc).__module__.startswith("requests"):
+                raise SendError(f"twilio unreachable: {type(exc).__name__}", True) from exc
+            raise
+        return str(message.sid)
+
+
+class OutboundService:
+    def __init__(
+        self,
+        messages: MessageStore,
+        consent: ConsentStore,
+        gateway: SmsGateway,
+        sender_key: str,
+        schedule_retry: Callable[[int, int], None] | None = None,
+        max_chars: int = 1600,
+    ) -> None:
+        self._messages = messages
+        self._consent = consent
+        self._gateway = gateway
+        self._key = sender_key
+        self._schedule_retry = schedule_retry
+        self._max_chars = max_chars
+
+    def send(self, conversation: Conversation, text: str, author: str = "assistant") -> Message:
+        text = truncate_sms(text, self._max_chars)
+        if conversation.channel == "sms" and self._consent.is_opted_out(conversation.address_hash):
+            return self._messages.record_outbound(conversation.id, conversation.channel, author, text,
+                                                  OutboundStatus.BLOCKED)
+        message = self._messages.record_outbound(conversation.id, conversation.channel, author, text,
+                                                 OutboundStatus.QUEUED)
+        if conversation.channel != "sms":
+            self._messages.update_outbound(message.id, OutboundStatus.DELIVERED)
+            return self._messages.get(message.id)
+        self._deliver(message.id, conversation, text, attempt=1)
+        return self._messages.get(message.id)
+
+    def resend(self, message_id: int, conversation: Conversation, attempt: int) -> None:
+        """Retry job entry point: re-checks consent, since the resident may have opted out since."""
+        message = self._messages.get(message_id)
+        if message.status not in (OutboundStatus.RETRYING, OutboundStatus.QUEUED):
+            return
+        if self._consent.is_opted_out(conversation.address_hash):
+            self._messages.update_outbound(message_id, OutboundStatus.BLOCKED)
+            return
+        self._deliver(message_id, conversation, message.text, attempt)
+
+    def _deliver(self, message_id: int, conversation: Conversation, text: str, attempt: int) -> None:
+        try:
+            external_id = self._gateway.send(conversation.address, text)
+        except SendError as exc:
+            if exc.code == TWILIO_OPTED_OUT:
+                self._consent.set_opted_out(conversation.address_hash, True, "21610")
+                self._messages.update_outbound(message_id, OutboundStatus.BLOCKED, error=str(exc),
+                                               attempts=attempt)
+                return
+            if exc.retryable and self._schedule_retry is not None:
+                self._messages.update_outbound(message_id, OutboundStatus.RETRYING, error=str(exc),
+                                               attempts=attempt)
+                self._schedule_retry(message_id, attempt)
+                return
+            log.warning("outbound message %s failed: %s", message_id, exc)
+            self._messages.update_outbound(message_id, OutboundStatus.FAILED, error=str(exc), attempts=attempt)
+            return
+        status = OutboundStatus.RECORDED if self._gateway.recorded_only else OutboundStatus.SENT
+        self._messages.update_outbound(message_id, status, external_id=external_id, attempts=attempt)
+
+    def give_up(self, message_id: int, error: str) -> None:
+        self._messages.update_outbound(message_id, OutboundStatus.FAILED, error=error)
+
+

@@ -1,0 +1,197 @@
+"""The conversation pipeline: the same steps for every channel, for every inbound message.
+
+1. consent keywords (SMS)   2. safety screen   3. Rasa turn   4. render   5. record
+A worker runs it for one conversation at a time (see bot/jobs.py), oldest message first.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+from bot import language as languages
+from bot.consent import ConsentKeyword, classify
+from bot.department import DepartmentProfile
+from bot.identity import sender_id
+from bot.outbound import OutboundService
+from bot.rasa_client import RasaClient, RasaError
+from bot.responses import ResponseCatalog
+from bot.safety import SafetyKind, SafetyScreen
+from bot.sms import Button, menu_choice, normalize_gsm, render_menu
+from bot.storage.consent import ConsentStore
+from bot.storage.conversations import ConversationStore
+from bot.storage.messages import MessageStore
+from bot.storage.models import Conversation, Message
+
+log = logging.getLogger(__name__)
+
+# What Rasa's NLU reads: long messages keep their start (residents put the point first
+# as often as last, and the safety screen has already read the whole text).
+MAX_NLU_CHARS = 1000
+_LANGUAGE_PAYLOAD = re.compile(r'^/change_language\{\s*"language"\s*:\s*"(?P<lang>[a-z]{2})"\s*\}$')
+
+
+class TurnDeferred(Exception):
+    """Rasa did not answer; the job retries the conversation later (bounded)."""
+
+    def __init__(self, message_id: int, attempts: int) -> None:
+        super().__init__(f"message {message_id}: attempt {attempts} failed")
+        self.message_id = message_id
+        self.attempts = attempts
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    sender_key: str
+    max_turn_attempts: int = 3
+
+
+class ConversationPipeline:
+    def __init__(
+        self,
+        config: PipelineConfig,
+        profile: DepartmentProfile,
+        conversations: ConversationStore,
+        messages: MessageStore,
+        consent: ConsentStore,
+        safety: SafetyScreen,
+        rasa: RasaClient,
+        catalog: ResponseCatalog,
+        outbound: OutboundService,
+    ) -> None:
+        self._config = config
+        self._profile = profile
+        self._conversations = conversations
+        self._messages = messages
+        self._consent = consent
+        self._safety = safety
+        self._rasa = rasa
+        self._catalog = catalog
+        self._outbound = outbound
+
+    def process_pending(self, conversation_id: int) -> int:
+        """Handle every stored, unhandled inbound message of one conversation, in order.
+        The caller holds the conversation's lock. Raises TurnDeferred to retry later."""
+        handled = 0
+        while (message := self._messages.next_pending(conversation_id)) is not None:
+            self.handle(message)
+            handled += 1
+        return handled
+
+    # -- the steps -------------------------------------------------------------------
+
+    def handle(self, message: Message) -> None:
+        conversation = self._conversations.get(message.conversation_id)
+        text = message.text or ""
+        opted_out = False
+        if conversation.channel == "sms":
+            opted_out = self._consent.is_opted_out(conversation.address_hash)
+            keyword = classify(text, opted_out)
+            if keyword is not None:
+                self._handle_keyword(conversation, message, keyword)
+                return
+
+        language = self._language_for(conversation, text)
+
+        verdict = self._safety.screen(text)
+        if verdict.flagged:
+            assert verdict.kind is not None
+            self._conversations.flag(conversation.id, verdict.kind.value)
+            self._conversations.set_menu(conversation.id, None)
+            name = "utter_crisis" if verdict.kind is SafetyKind.CRISIS else "utter_emergency"
+            self._reply_with(conversation, name, language)
+            self._messages.mark_processed(message.id, intent=None, confidence=None, safety=verdict.kind.value)
+            log.warning("safety flag on conversation %s (rule %s)", conversation.id, verdict.rule)
+            return
+
+        if opted_out:
+            # Nothing can reach an opted-out number; keep the message for staff, skip the turn.
+            self._messages.mark_processed(message.id)
+            return
+
+        if not text.strip():
+            self._reply_with(conversation, "utter_media_only" if message.num_media else "utter_default", language)
+            self._messages.mark_processed(message.id)
+            return
+
+        rasa_text = self._resolve_menu_reply(conversation, text)
+        language = self._language_from_payload(conversation, rasa_text, language)
+        try:
+            turn = self._rasa.turn(
+                sender_id(self._config.sender_key, conversation.channel, conversation.address),
+                rasa_text[:MAX_NLU_CHARS],
+                {"channel": conversation.channel, "language": language},
+            )
+        except RasaError as exc:
+            attempts = self._messages.record_failed_attempt(message.id, f"{type(exc).__name__}: {exc}")
+            log.warning("rasa turn failed for message %s (attempt %s): %s", message.id, attempts, exc)
+            if attempts >= self._config.max_turn_attempts:
+                self._reply_with(conversation, "utter_service_apology", language)
+                self._messages.mark_failed(message.id, f"gave up after {attempts} attempts")
+                return
+            raise TurnDeferred(message.id, attempts) from exc
+
+        offered: Sequence[Button] = ()
+        for bot_message in turn.messages:
+            body = bot_message.text
+            if bot_message.image:
+                body = f"{body}\n{bot_message.image}".strip()
+            if bot_message.buttons:
+                offered = bot_message.buttons
+            self._send(conversation, body, bot_message.buttons, language)
+        self._conversations.set_menu(conversation.id, offered or None)
+        self._messages.mark_processed(message.id, intent=turn.intent, confidence=turn.confidence)
+
+    def _handle_keyword(self, conversation: Conversation, message: Message, keyword: ConsentKeyword) -> None:
+        word = (message.text or "").strip().upper()
+        language = conversation.language or self._profile.languages[0]
+        if keyword is ConsentKeyword.OPT_OUT:
+            # Twilio confirms the opt-out itself; nothing may be sent to this number now.
+            self._consent.set_opted_out(conversation.address_hash, True, word)
+        elif keyword is ConsentKeyword.OPT_IN:
+            self._consent.set_opted_out(conversation.address_hash, False, word)
+            self._reply_with(conversation, "utter_consent_opted_in", language)
+        else:
+            self._reply_with(conversation, "utter_consent_help", language)
+        self._messages.mark_processed(message.id, intent=f"consent_{keyword.value}", confidence=1.0)
+
+    def _language_for(self, conversation: Conversation, text: str) -> str:
+        supported = self._profile.languages
+        chosen = languages.choose(conversation.language, text, default=supported[0], supported=supported)
+        if chosen != conversation.language:
+            self._conversations.set_language(conversation.id, chosen)
+        return chosen
+
+    def _language_from_payload(self, conversation: Conversation, text: str, language: str) -> str:
+        match = _LANGUAGE_PAYLOAD.match(text.strip())
+        if match and match.group("lang") in self._profile.languages and match.group("lang") != language:
+            self._conversations.set_language(conversation.id, match.group("lang"))
+            return match.group("lang")
+        return language
+
+    def _resolve_menu_reply(self, conversation: Conversation, text: str) -> str:
+        """'2' after a numbered menu means the second button's payload."""
+        menu = self._conversations.menu_of(conversation)
+        if menu:
+            choice = menu_choice(text, menu)
+            if choice is not None:
+                return choice.payload
+        return text
+
+    # -- rendering and sending ---------------------------------------------------------
+
+    def slots(self, language: str) -> dict[str, Any]:
+        return {**self._profile.slot_values(language), "language": language}
+
+    def _reply_with(self, conversation: Conversation, response: str, language: str) -> None:
+        rendered = self._catalog.render(response, self.slots(language))
+        self._send(conversation, rendered.text, rendered.buttons, language)
+
+    def _send(self, conversation: Conversation, text: str, buttons: Sequence[Button], language: str) -> None:
+        if conversation.channel == "sms":
+            body = normalize_gsm(render_menu(text, buttons, language))
+        else:
+            body = render_menu(text, buttons, language)
+        if body.strip():
+            self._outbound.send(conversation, body)

@@ -1,0 +1,128 @@
+"""Builds the assistant's parts from Settings, lazily, once per process.
+
+Both the webhook and the workers use this; tests build their own with test settings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import redis
+from rq import Queue
+
+from bot.clock import Clock, SystemClock
+from bot.department import DepartmentProfile
+from bot.guards import Deduplicator, RateLimiter
+from bot.outbound import DevOutboxGateway, OutboundService, SmsGateway, TwilioConfig, TwilioGateway
+from bot.pipeline import ConversationPipeline, PipelineConfig
+from bot.rasa_client import RasaClient
+from bot.responses import ResponseCatalog
+from bot.safety import SafetyScreen
+from bot.settings import Settings
+from bot.storage.consent import ConsentStore
+from bot.storage.conversations import ConversationStore
+from bot.storage.database import Database
+from bot.storage.messages import MessageStore
+
+
+@dataclass
+class Services:
+    settings: Settings
+    clock: Clock
+
+    @cached_property
+    def db(self) -> Database:
+        return Database(self.settings.database_url)
+
+    @cached_property
+    def redis(self) -> redis.Redis:
+        return redis.Redis.from_url(self.settings.redis_url, socket_timeout=5, socket_connect_timeout=3,
+                                    health_check_interval=30)
+
+    @cached_property
+    def queue(self) -> Queue:
+        return Queue(self.settings.queue_name, connection=self.redis)
+
+    @cached_property
+    def profile(self) -> DepartmentProfile:
+        return DepartmentProfile.load(self.settings.department_profile)
+
+    @cached_property
+    def catalog(self) -> ResponseCatalog:
+        return ResponseCatalog.load(self.settings.domain_path)
+
+    @cached_property
+    def conversations(self) -> ConversationStore:
+        return ConversationStore(self.db, self.clock)
+
+    @cached_property
+    def messages(self) -> MessageStore:
+        return MessageStore(self.db, self.clock)
+
+    @cached_property
+    def consent(self) -> ConsentStore:
+        return ConsentStore(self.db, self.clock)
+
+    @cached_property
+    def dedupe(self) -> Deduplicator:
+        return Deduplicator(self.redis, self.settings.dedupe_ttl_seconds)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        return RateLimiter(self.redis, self.settings.rate_limit_count, self.settings.rate_limit_window_seconds)
+
+    @cached_property
+    def safety(self) -> SafetyScreen:
+        return SafetyScreen()
+
+    @cached_property
+    def gateway(self) -> SmsGateway:
+        s = self.settings
+        if not s.twilio_enabled:
+            return DevOutboxGateway()
+        callback = f"{s.public_base_url}/sms/status" if s.public_base_url else None
+        return TwilioGateway(TwilioConfig(
+            account_sid=s.twilio_account_sid or "", auth_token=s.twilio_auth_token or "",
+            from_number=s.twilio_from_number, messaging_service_sid=s.twilio_messaging_service_sid,
+            status_callback=callback, api_base_url=s.twilio_api_base_url,
+        ))
+
+    @cached_property
+    def outbound(self) -> OutboundService:
+        from bot.jobs import schedule_outbound_retry
+
+        return OutboundService(
+            self.messages, self.consent, self.gateway, self.settings.sender_id_key,
+            schedule_retry=lambda message_id, attempt: schedule_outbound_retry(self, message_id, attempt),
+            max_chars=self.settings.max_body_chars,
+        )
+
+    @cached_property
+    def rasa(self) -> RasaClient:
+        return RasaClient(self.settings.rasa_url, timeout=self.settings.rasa_timeout)
+
+    @cached_property
+    def pipeline(self) -> ConversationPipeline:
+        return ConversationPipeline(
+            PipelineConfig(sender_key=self.settings.sender_id_key,
+                           max_turn_attempts=self.settings.max_turn_attempts),
+            self.profile, self.conversations, self.messages, self.consent, self.safety,
+            self.rasa, self.catalog, self.outbound,
+        )
+
+
+_process_services: Services | None = None
+
+
+def get_services() -> Services:
+    """The process-wide Services, built from the environment on first use (never at import)."""
+    global _process_services
+    if _process_services is None:
+        _process_services = Services(Settings.from_env(), SystemClock())
+    return _process_services
+
+
+def use_services(services: Services | None) -> None:
+    """Install the Services a worker process (or a test) runs jobs with."""
+    global _process_services
+    _process_services = services

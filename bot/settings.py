@@ -1,0 +1,116 @@
+"""Every setting the assistant reads, from the environment, in one place.
+
+`.env.example` documents each variable. Defaults are the embedded development set-up
+(SQLite under var/, a local Redis, the development phone instead of Twilio).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEV_AUTH_TOKEN = "dev-phone-auth-token-not-secret"
+DEV_SENDER_ID_KEY = "dev-sender-id-key-change-me-in-production"
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    return raw in {"1", "true", "yes", "on"}
+
+
+def _delays(env: Mapping[str, str], name: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    return tuple(float(part) for part in raw.split(",") if part.strip())
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'assistant.db'}"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout: float = 10.0
+    public_base_url: str | None = None
+    trust_forwarded_headers: bool = False
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_messaging_service_sid: str | None = None
+    twilio_api_base_url: str | None = None
+    sender_id_key: str = DEV_SENDER_ID_KEY
+    department_profile: Path = ROOT / "department.yml"
+    domain_path: Path = ROOT / "domain.yml"
+    queue_name: str = "inbound"
+    dedupe_ttl_seconds: int = 48 * 3600
+    rate_limit_count: int = 12
+    rate_limit_window_seconds: int = 60
+    max_turn_attempts: int = 3
+    turn_retry_delays: tuple[float, ...] = (2.0, 10.0, 30.0)
+    outbound_retry_delays: tuple[float, ...] = (10.0, 60.0, 300.0)
+    recovery_age_seconds: int = 120
+    conversation_lock_seconds: int = 120
+    max_body_chars: int = 1600
+    log_level: str = "INFO"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def twilio_enabled(self) -> bool:
+        """Real Twilio is used only when credentials and a sender are configured."""
+        return bool(
+            self.twilio_account_sid
+            and self.twilio_auth_token
+            and (self.twilio_from_number or self.twilio_messaging_service_sid)
+        )
+
+    @property
+    def signing_token(self) -> str:
+        """Token that signs inbound webhooks: Twilio's, or the development phone's."""
+        return self.twilio_auth_token or DEV_AUTH_TOKEN
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        base = cls()
+        return cls(
+            database_url=env.get("DATABASE_URL") or base.database_url,
+            redis_url=env.get("REDIS_URL") or base.redis_url,
+            rasa_url=(env.get("RASA_URL") or base.rasa_url).rstrip("/"),
+            rasa_timeout=_float(env, "RASA_TIMEOUT", base.rasa_timeout),
+            public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+            trust_forwarded_headers=_bool(env, "TRUST_FORWARDED_HEADERS", False),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN") or None,
+            twilio_from_number=env.get("TWILIO_FROM_NUMBER") or None,
+            twilio_messaging_service_sid=env.get("TWILIO_MESSAGING_SERVICE_SID") or None,
+            twilio_api_base_url=env.get("TWILIO_API_BASE_URL") or None,
+            sender_id_key=env.get("SENDER_ID_KEY") or base.sender_id_key,
+            department_profile=Path(env.get("DEPARTMENT_PROFILE") or base.department_profile),
+            domain_path=Path(env.get("DOMAIN_PATH") or base.domain_path),
+            queue_name=env.get("QUEUE_NAME") or base.queue_name,
+            dedupe_ttl_seconds=_int(env, "DEDUPE_TTL_SECONDS", base.dedupe_ttl_seconds),
+            rate_limit_count=_int(env, "RATE_LIMIT_COUNT", base.rate_limit_count),
+            rate_limit_window_seconds=_int(env, "RATE_LIMIT_WINDOW_SECONDS", base.rate_limit_window_seconds),
+            max_turn_attempts=_int(env, "MAX_TURN_ATTEMPTS", base.max_turn_attempts),
+            turn_retry_delays=_delays(env, "TURN_RETRY_DELAYS", base.turn_retry_delays),
+            outbound_retry_delays=_delays(env, "OUTBOUND_RETRY_DELAYS", base.outbound_retry_delays),
+            recovery_age_seconds=_int(env, "RECOVERY_AGE_SECONDS", base.recovery_age_seconds),
+            conversation_lock_seconds=_int(env, "CONVERSATION_LOCK_SECONDS", base.conversation_lock_seconds),
+            max_body_chars=_int(env, "MAX_BODY_CHARS", base.max_body_chars),
+            log_level=env.get("LOG_LEVEL") or base.log_level,
+        )

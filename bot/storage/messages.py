@@ -1,0 +1,169 @@
+"""Messages: the transcript, and the durable inbox that makes sure nothing is lost."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.clock import Clock
+from bot.storage.database import Database
+from bot.storage.models import Conversation, InboundStatus, Message
+
+
+class MessageStore:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def record_inbound(
+        self,
+        conversation_id: int,
+        channel: str,
+        text: str,
+        external_id: str | None,
+        num_media: int = 0,
+    ) -> tuple[Message, bool]:
+        """Store an inbound message; returns (message, created). A duplicate external id
+        (the same Twilio MessageSid delivered twice) returns the stored row, created=False."""
+        now = self._clock.now()
+        try:
+            with self._db.session() as session:
+                message = Message(
+                    conversation_id=conversation_id, channel=channel, direction="in",
+                    author="resident", text=text, external_id=external_id,
+                    status=InboundStatus.RECEIVED, num_media=num_media, attempts=0,
+                    created_at=now, updated_at=now,
+                )
+                session.add(message)
+            return message, True
+        except IntegrityError:
+            existing = self.by_external_id(channel, external_id) if external_id else None
+            if existing is None:  # pragma: no cover
+                raise
+            return existing, False
+
+    def by_external_id(self, channel: str, external_id: str) -> Message | None:
+        with self._db.session() as session:
+            return session.execute(
+                select(Message).where(Message.channel == channel, Message.external_id == external_id)
+            ).scalar_one_or_none()
+
+    def get(self, message_id: int) -> Message:
+        with self._db.session() as session:
+            message = session.get(Message, message_id)
+            if message is None:
+                raise LookupError(f"message {message_id} does not exist")
+            return message
+
+    def next_pending(self, conversation_id: int) -> Message | None:
+        """The oldest inbound message of the conversation not yet handled: per-resident order."""
+        with self._db.session() as session:
+            return session.execute(
+                select(Message)
+                .where(
+                    Message.conversation_id == conversation_id,
+                    Message.direction == "in",
+                    Message.status.in_(InboundStatus.PENDING),
+                )
+                .order_by(Message.id)
+                .limit(1)
+            ).scalar_one_or_none()
+
+    def _update(self, message_id: int, **values: object) -> None:
+        with self._db.session() as session:
+            session.execute(
+                update(Message).where(Message.id == message_id).values(updated_at=self._clock.now(), **values)
+            )
+
+    def mark_processed(
+        self, message_id: int, intent: str | None = None, confidence: float | None = None,
+        safety: str | None = None,
+    ) -> None:
+        self._update(message_id, status=InboundStatus.PROCESSED, intent=intent, confidence=confidence,
+                     safety=safety)
+
+    def record_failed_attempt(self, message_id: int, error: str) -> int:
+        """Counts a failed turn; returns the number of attempts so far."""
+        with self._db.session() as session:
+            message = session.get(Message, message_id)
+            assert message is not None
+            message.attempts = (message.attempts or 0) + 1
+            message.error = error[:255]
+            message.updated_at = self._clock.now()
+            return message.attempts
+
+    def mark_failed(self, message_id: int, error: str, safety: str | None = None) -> None:
+        self._update(message_id, status=InboundStatus.FAILED, error=error[:255], safety=safety)
+
+    def record_outbound(
+        self, conversation_id: int, channel: str, author: str, text: str, status: str,
+    ) -> Message:
+        now = self._clock.now()
+        with self._db.session() as session:
+            message = Message(
+                conversation_id=conversation_id, channel=channel, direction="out", author=author,
+                text=text, status=status, num_media=0, attempts=0, created_at=now, updated_at=now,
+            )
+            session.add(message)
+        return message
+
+    def update_outbound(
+        self, message_id: int, status: str, external_id: str | None = None, error: str | None = None,
+        attempts: int | None = None,
+    ) -> None:
+        values: dict[str, object] = {"status": status, "error": error[:255] if error else None}
+        if external_id:
+            values["external_id"] = external_id
+        if attempts is not None:
+            values["attempts"] = attempts
+        self._update(message_id, **values)
+
+    def update_status_by_external_id(self, channel: str, external_id: str, status: str,
+                                     error: str | None = None) -> Message | None:
+        with self._db.session() as session:
+            message = session.execute(
+                select(Message).where(Message.channel == channel, Message.external_id == external_id)
+            ).scalar_one_or_none()
+            if message is None:
+                return None
+            message.status = status
+            if error:
+                message.error = error[:255]
+            message.updated_at = self._clock.now()
+            return message
+
+    def transcript(self, conversation_id: int) -> list[Message]:
+        with self._db.session() as session:
+            return list(
+                session.execute(
+                    select(Message).where(Message.conversation_id == conversation_id).order_by(Message.id)
+                ).scalars()
+            )
+
+    def stale_pending_conversations(self, older_than: datetime) -> Sequence[int]:
+        """Conversations holding a stored inbound message nobody finished: a worker died,
+        or Redis lost the job. The recovery sweep enqueues them again."""
+        with self._db.session() as session:
+            rows = session.execute(
+                select(Message.conversation_id)
+                .where(
+                    Message.direction == "in",
+                    Message.status.in_(InboundStatus.PENDING),
+                    Message.updated_at < older_than,
+                )
+                .distinct()
+            ).scalars()
+            return sorted(set(rows))
+
+    def messages_for_address(self, channel: str, address_hash: str) -> list[Message]:
+        with self._db.session() as session:
+            return list(
+                session.execute(
+                    select(Message)
+                    .join(Conversation, Conversation.id == Message.conversation_id)
+                    .where(Conversation.channel == channel, Conversation.address_hash == address_hash)
+                    .order_by(Message.id)
+                ).scalars()
+            )

@@ -1,0 +1,1 @@
+"""Flask side: Twilio SMS webhooks, the development phone, health. Only this package imports Flask."""

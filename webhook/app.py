@@ -1,0 +1,41 @@
+"""Flask application factory."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from bot.clock import SystemClock
+from bot.services import Services
+from bot.settings import Settings
+
+# Twilio's largest inbound request (1,600 characters, 10 media URLs) is far below this.
+MAX_REQUEST_BYTES = 64 * 1024
+
+
+def create_app(config: Settings | None = None, services: Services | None = None) -> Flask:
+    settings = config or (services.settings if services else Settings.from_env())
+    services = services or Services(settings, SystemClock())
+    app = Flask(__name__)
+    app.config.update(SETTINGS=settings, SERVICES=services, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
+    logging.basicConfig(level=settings.log_level)
+
+    from webhook import devphone, health, sms
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(sms.bp)
+    if not settings.twilio_enabled:
+        app.register_blueprint(devphone.bp)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        return jsonify(error=exc.name, status=exc.code), exc.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):  # type: ignore[no-untyped-def]
+        # Twilio retries on 5xx; the message was not stored (or the store failed), so say so.
+        app.logger.exception("unhandled error: %s", type(exc).__name__)
+        return jsonify(error="temporarily unavailable", status=503), 503
+
+    return app
