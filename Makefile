@@ -36,7 +36,7 @@ run: model migrate ## start everything: Rasa, actions, webhook, worker (+ a loca
 	$(PY) scripts/start.py
 
 validate: install ## Rasa's own consistency check of domain and training data
-	$(RASA) data validate --config config.yml --domain domain.yml --data data --fail-on-warnings
+	$(RASA) data validate --config config.yml --domain domain.yml --data data
 
 test-stories: model ## Rasa test stories (dialogue) against the trained model
 	$(RASA) test core --model models/assistant.tar.gz --stories tests/stories --out var/rasa-results --fail-on-prediction-errors

@@ -1,0 +1,60 @@
+"""The development phone: same signed webhook path as Twilio, JSON API, disabled with real Twilio."""
+from __future__ import annotations
+
+from typing import Callable
+
+from bot.services import Services
+from tests.conftest import RasaStack, run_worker
+from webhook.app import create_app
+
+
+def test_page_renders_and_api_posts_through_the_signed_webhook(make_services: Callable[..., Services]) -> None:
+    services = make_services()
+    client = create_app(services=services).test_client()
+    page = client.get("/dev/phone")
+    assert page.status_code == 200 and b"Development phone" in page.data and services.profile.name.encode() in page.data
+    sent = client.post("/dev/phone/api/messages", json={"from": "+1 503 555 0177", "body": "hi there"})
+    assert sent.status_code == 202 and sent.json["sid"].startswith("SM")
+    listed = client.get("/dev/phone/api/messages?number=%2B15035550177").json["messages"]
+    assert [(m["direction"], m["text"], m["status"]) for m in listed] == [("in", "hi there", "received")]
+    assert services.queue.count == 1
+
+
+def test_the_webhook_still_rejects_unsigned_posts_in_development(make_services: Callable[..., Services]) -> None:
+    client = create_app(services=make_services()).test_client()
+    assert client.post("/sms/inbound", data={"From": "+15035550177", "MessageSid": "SM1", "Body": "x"}).status_code == 403
+
+
+def test_bad_api_input_is_400(make_services: Callable[..., Services]) -> None:
+    client = create_app(services=make_services()).test_client()
+    assert client.post("/dev/phone/api/messages", json={"from": "not a number", "body": "x"}).status_code == 400
+    assert client.post("/dev/phone/api/messages", data="junk").status_code == 400
+    assert client.get("/dev/phone/api/messages?number=abc").status_code == 400
+
+
+def test_disabled_when_real_twilio_is_configured(make_services: Callable[..., Services]) -> None:
+    services = make_services(twilio_account_sid="AC" + "1" * 32, twilio_auth_token="t",
+                             twilio_from_number="+15035550100")
+    client = create_app(services=services).test_client()
+    assert client.get("/dev/phone").status_code == 404
+    assert client.post("/dev/phone/api/messages", json={"from": "+15035550177", "body": "x"}).status_code == 404
+
+
+def test_done_when_scenario_on_the_development_phone(make_services: Callable[..., Services],
+                                                     rasa_stack: RasaStack) -> None:
+    """Issue #2's acceptance: greeting, FAQ answer, Spanish answer, 911 answer."""
+    services = make_services(rasa_url=rasa_stack.url)
+    client = create_app(services=services).test_client()
+    number = "+15035550178"
+    replies = []
+    for text in ["hi", "how do i join neighborhood watch", "quiero ir a una reunion",
+                 "someone is breaking into my neighbor's house right now"]:
+        assert client.post("/dev/phone/api/messages", json={"from": number, "body": text}).status_code == 202
+        run_worker(services)
+        messages = client.get(f"/dev/phone/api/messages?number={number}").json["messages"]
+        replies.append([m["text"] for m in messages if m["direction"] == "out"][-1])
+    greeting, faq, spanish, emergency = replies
+    assert services.profile.short_name in greeting or services.profile.name in greeting
+    assert services.profile.links["neighborhood_watch"] in faq
+    assert any(word in spanish.lower() for word in ("reunion", "reuniones", "inscrib", "puede"))
+    assert "911" in emergency
