@@ -10,10 +10,11 @@ from tests.fakes.twilio_api import FakeTwilio
 
 
 def _twilio_services(make_services: Callable[..., Services], fake: FakeTwilio, **extra: object) -> Services:
-    return make_services(
-        twilio_account_sid=fake.account_sid, twilio_auth_token=fake.auth_token,
-        twilio_from_number="+15035550100", twilio_api_base_url=fake.base_url,
-        public_base_url="https://sms.portalder.example", **extra)
+    settings: dict[str, object] = {
+        "twilio_account_sid": fake.account_sid, "twilio_auth_token": fake.auth_token,
+        "twilio_from_number": "+15035550100", "twilio_api_base_url": fake.base_url,
+        "public_base_url": "https://sms.portalder.example", **extra}
+    return make_services(**settings)
 
 
 def _conversation(services: Services, number: str = "+15035550150"):  # type: ignore[no-untyped-def]

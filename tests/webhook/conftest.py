@@ -34,6 +34,7 @@ def sign(url: str, params: Mapping[str, Any], token: str = TOKEN) -> str:
 
 @pytest.fixture
 def twilio_services(make_services: Callable[..., Services], fake_twilio) -> Services:  # type: ignore[no-untyped-def]
+    fake_twilio.auth_token = TOKEN  # one token signs webhooks and authenticates REST calls, as on Twilio
     return make_services(twilio_account_sid=fake_twilio.account_sid, twilio_auth_token=TOKEN,
                          twilio_from_number="+15035550100", twilio_api_base_url=fake_twilio.base_url,
                          public_base_url=PUBLIC)
