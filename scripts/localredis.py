@@ -41,6 +41,8 @@ class LocalRedis:
             [redis_server_binary(), "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--dir", str(self.workdir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            # its own session: Ctrl-C stops the other processes first, then we stop Redis
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:  # readiness probe, not a fixed wait
