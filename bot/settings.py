@@ -83,6 +83,15 @@ class Settings:
         """Token that signs inbound webhooks: Twilio's, or the development phone's."""
         return self.twilio_auth_token or DEV_AUTH_TOKEN
 
+    def problems(self) -> list[str]:
+        """Settings that must not reach production; processes refuse to start with them."""
+        found = []
+        if self.twilio_enabled and self.sender_id_key == DEV_SENDER_ID_KEY:
+            found.append("SENDER_ID_KEY must be set to a secret when Twilio is configured")
+        if self.twilio_enabled and not self.public_base_url and not self.trust_forwarded_headers:
+            found.append("PUBLIC_BASE_URL (or TRUST_FORWARDED_HEADERS) is needed to check Twilio signatures")
+        return found
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if env is None else env

@@ -14,6 +14,8 @@ from bot.services import get_services
 def main() -> None:
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
     services = get_services()
+    if services.settings.problems():
+        raise SystemExit("; ".join(services.settings.problems()))
     try:
         recover_pending(services)
     except Exception as exc:  # a dead dependency must not stop the worker from starting

@@ -16,6 +16,8 @@ MAX_REQUEST_BYTES = 64 * 1024
 
 def create_app(config: Settings | None = None, services: Services | None = None) -> Flask:
     settings = config or (services.settings if services else Settings.from_env())
+    if config is None and services is None and settings.problems():
+        raise RuntimeError("; ".join(settings.problems()))
     services = services or Services(settings, SystemClock())
     app = Flask(__name__)
     app.config.update(SETTINGS=settings, SERVICES=services, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
