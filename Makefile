@@ -14,7 +14,7 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install model migrate run test validate test-stories pytest lock clean
+.PHONY: help install model migrate run test validate test-stories pytest eval eval-cv lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -47,6 +47,12 @@ pytest: model ## unit and integration tests (real Redis, real Rasa server, SQLit
 	$(PY) -m pytest
 
 test: validate test-stories pytest ## every test: data validation, Rasa stories, pytest
+
+eval: model ## NLU quality on the held-out set in tests/nlu/ (accuracy, F1, FAQ, entities, out-of-scope)
+	$(PY) scripts/evaluate.py
+
+eval-cv: install ## 5-fold cross-validation of the NLU on the training data (slow: trains 5 models)
+	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 --out var/eval-cv
 
 lock: ## re-pin requirements.lock from requirements.in (needs network access to PyPI)
 	rm -rf /tmp/lock-venv && $(PYTHON310) -m venv /tmp/lock-venv

@@ -1,0 +1,176 @@
+"""`make eval`: measure the trained NLU on the held-out set in tests/nlu/ (never trained on).
+
+Prints and writes (var/eval/results.json, var/eval/results.md): intent accuracy and macro-F1,
+a per-label table, FAQ topic accuracy (response selector), entity F1 per entity, the most
+confused pairs, out-of-scope handling, English vs Spanish accuracy and parse latency.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+
+from bot.language import detect  # noqa: E402
+
+HELDOUT = [Path(p) for p in os.environ["EVAL_FILES"].split(",")] if os.environ.get("EVAL_FILES") else [
+    ROOT / "tests" / "nlu" / "heldout.yml", ROOT / "tests" / "nlu" / "out_of_scope.yml"]
+MODEL = ROOT / "models" / "assistant.tar.gz"
+OUT = ROOT / "var" / "eval"
+FALLBACK = {"nlu_fallback", "out_of_scope"}
+# Intents that start something on the resident's behalf: an out-of-scope message must not land here.
+ACTION_INTENTS = {"report_incident", "check_report_status", "signup_meeting", "unregister_meeting",
+                  "subscribe_alerts", "unsubscribe_alerts", "request_human"}
+
+
+def load_examples() -> list[dict[str, Any]]:
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    examples = []
+    for path in HELDOUT:
+        for message in load_data(str(path)).intent_examples:
+            text = message.get("text")
+            guess = detect(text)
+            examples.append({
+                "text": text,
+                "intent": message.get("intent"),
+                "topic": message.get("intent_response_key"),
+                "entities": sorted((e["entity"], str(e.get("value", "")).lower()) for e in message.get("entities") or []),
+                "language": guess.language or "en",
+            })
+    return examples
+
+
+async def predict(examples: list[dict[str, Any]]) -> list[float]:
+    import logging
+
+    import structlog
+    from rasa.core.agent import Agent
+
+    logging.getLogger().setLevel(logging.WARNING)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+
+    agent = Agent.load(str(MODEL))
+    latencies = []
+    for example in examples:
+        start = time.perf_counter()
+        parsed = await agent.parse_message(example["text"])
+        latencies.append((time.perf_counter() - start) * 1000)
+        example["pred_intent"] = parsed["intent"]["name"]
+        example["confidence"] = parsed["intent"]["confidence"]
+        selector = (parsed.get("response_selector") or {}).get("faq") or (parsed.get("response_selector") or {}).get("default")
+        key = selector["response"].get("intent_response_key") if selector else None
+        example["pred_topic"] = key
+        example["pred_entities"] = sorted((e["entity"], str(e.get("value", "")).lower())
+                                          for e in parsed.get("entities") or [])
+    return latencies
+
+
+def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 0.0
+    r = tp / (tp + fn) if tp + fn else 0.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def report(examples: list[dict[str, Any]], latencies: list[float]) -> dict[str, Any]:
+    in_scope = [e for e in examples if e["intent"] != "out_of_scope"]
+    oos = [e for e in examples if e["intent"] == "out_of_scope"]
+    labels = sorted({e["intent"] for e in in_scope})
+    per_label = {}
+    for label in labels:
+        tp = sum(1 for e in in_scope if e["intent"] == label and e["pred_intent"] == label)
+        fp = sum(1 for e in examples if e["intent"] != label and e["pred_intent"] == label)
+        fn = sum(1 for e in in_scope if e["intent"] == label and e["pred_intent"] != label)
+        p, r, f = prf(tp, fp, fn)
+        per_label[label] = {"precision": p, "recall": r, "f1": f, "support": tp + fn}
+    accuracy = sum(e["intent"] == e["pred_intent"] for e in in_scope) / len(in_scope)
+    by_language = {}
+    for language in ("en", "es"):
+        subset = [e for e in in_scope if e["language"] == language]
+        if subset:
+            by_language[language] = {"accuracy": sum(e["intent"] == e["pred_intent"] for e in subset) / len(subset),
+                                     "n": len(subset)}
+    faq = [e for e in in_scope if e["intent"] == "faq"]
+    faq_accuracy = sum(e["pred_intent"] == "faq" and e["pred_topic"] == e["topic"] for e in faq) / len(faq) if faq else 0.0
+    entity_counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for e in examples:
+        gold, pred = Counter(e["entities"]), Counter(e["pred_entities"])
+        for (name, value), n in (gold | pred).items():
+            hit = min(gold[(name, value)], pred[(name, value)])
+            entity_counts[name]["tp"] += hit
+            entity_counts[name]["fn"] += gold[(name, value)] - hit
+            entity_counts[name]["fp"] += pred[(name, value)] - hit
+    entities = {name: dict(zip(("precision", "recall", "f1"), prf(c["tp"], c["fp"], c["fn"])),
+                           support=c["tp"] + c["fn"]) for name, c in sorted(entity_counts.items())}
+    confused = Counter((e["intent"], e["pred_intent"]) for e in in_scope if e["intent"] != e["pred_intent"])
+    return {
+        "examples": len(examples), "in_scope": len(in_scope), "out_of_scope": len(oos),
+        "intent_accuracy": accuracy,
+        "macro_f1": statistics.mean(v["f1"] for v in per_label.values()),
+        "by_language": by_language,
+        "faq_topic_accuracy": faq_accuracy,
+        "entities": entities,
+        "per_label": per_label,
+        "confused_pairs": [{"gold": g, "predicted": p, "count": n} for (g, p), n in confused.most_common(12)],
+        "oos_handled": sum(e["pred_intent"] in FALLBACK for e in oos) / len(oos) if oos else 0.0,
+        "oos_into_action_intent": sum(e["pred_intent"] in ACTION_INTENTS for e in oos) / len(oos) if oos else 0.0,
+        "parse_ms_p50": statistics.median(latencies),
+        "parse_ms_p95": sorted(latencies)[int(0.95 * (len(latencies) - 1))],
+    }
+
+
+def render(r: dict[str, Any]) -> str:
+    lines = [
+        f"Held-out set: {r['in_scope']} in-scope + {r['out_of_scope']} out-of-scope messages",
+        "",
+        f"intent accuracy      {r['intent_accuracy']:.3f}   (target >= 0.93)",
+        f"macro-F1             {r['macro_f1']:.3f}   (target >= 0.92)",
+        *[f"  {lang} accuracy       {v['accuracy']:.3f}   (n={v['n']})" for lang, v in r["by_language"].items()],
+        f"FAQ topic accuracy   {r['faq_topic_accuracy']:.3f}   (target >= 0.92)",
+        f"out-of-scope -> fallback/out_of_scope  {r['oos_handled']:.1%}   (target >= 90%)",
+        f"out-of-scope -> an action intent       {r['oos_into_action_intent']:.1%}   (target <= 2%)",
+        f"NLU parse            p50 {r['parse_ms_p50']:.1f} ms, p95 {r['parse_ms_p95']:.1f} ms",
+        "",
+        "| label | precision | recall | F1 | n |",
+        "|---|---|---|---|---|",
+        *[f"| {k} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} | {v['support']} |"
+          for k, v in r["per_label"].items()],
+        "",
+        "| entity | precision | recall | F1 | n |",
+        "|---|---|---|---|---|",
+        *[f"| {k} | {v['precision']:.2f} | {v['recall']:.2f} | {v['f1']:.2f} | {v['support']} |"
+          for k, v in r["entities"].items()],
+        "",
+        "Most confused (gold -> predicted):",
+        *[f"  {c['count']:3d}  {c['gold']} -> {c['predicted']}" for c in r["confused_pairs"]],
+    ]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    if not MODEL.exists():
+        print("no model: run `make model`", file=sys.stderr)
+        return 1
+    examples = load_examples()
+    latencies = asyncio.run(predict(examples))
+    result = report(examples, latencies)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "results.json").write_text(json.dumps(result, indent=2))
+    text = render(result)
+    (OUT / "results.md").write_text(text + "\n")
+    print(text)
+    print(f"\nwritten to {OUT.relative_to(ROOT)}/results.json and results.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
