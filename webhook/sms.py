@@ -6,6 +6,7 @@ later through the REST API by a worker. Twilio waits at most 15 s; we answer in 
 from __future__ import annotations
 
 import logging
+import re
 
 from flask import Blueprint, Response, abort, current_app, request
 
@@ -17,6 +18,8 @@ from webhook.signature import twilio_signature_required
 log = logging.getLogger(__name__)
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
+
+_SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 FORM_TYPE = "application/x-www-form-urlencoded"
@@ -53,9 +56,10 @@ def inbound() -> Response:
     _require_form()
     sid = (request.form.get("MessageSid") or request.form.get("SmsSid") or "").strip()
     sender = (request.form.get("From") or "").strip()
-    if not sid or not sender or len(sid) > 64 or len(sender) > 64:
+    if not _SID.match(sid) or not sender or len(sender) > 64 or not sender.isprintable():
         abort(400)
-    body = request.form.get("Body") or ""
+    # PostgreSQL text cannot hold NUL; nothing a resident means is lost by dropping it.
+    body = (request.form.get("Body") or "").replace("\x00", "")
     Inbox(_services()).accept("sms", sender, body, sid, _num_media(request.form.get("NumMedia")))
     return _twiml()
 

@@ -109,6 +109,7 @@ def test_missing_sender_or_sid_is_400(client: FlaskClient, twilio_services: Serv
     params = twilio_params()
     del params["MessageSid"], params["SmsSid"]
     assert post_signed(client, "/sms/inbound", params).status_code == 400
+    assert post_signed(client, "/sms/inbound", twilio_params(MessageSid="\x00")).status_code == 400
     assert _stored(twilio_services) == []
 
 
