@@ -14,7 +14,6 @@ import redis
 from bot.identity import address_hash
 from bot.jobs import enqueue_conversation, send_notice
 from bot.services import Services
-from bot.storage.models import InboundStatus
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +63,6 @@ class Inbox:
         if not created:
             return AcceptResult(Outcome.DUPLICATE, message.id, conversation.id, False)
 
-        outcome = Outcome.ACCEPTED
         try:
             decision = s.rate_limiter.hit(conversation.address_hash)
             if not decision.allowed and not s.safety.screen(text).flagged:
@@ -74,10 +72,8 @@ class Inbox:
                     s.queue.enqueue(send_notice, conversation.id, "utter_rate_limited")
                 return AcceptResult(Outcome.RATE_LIMITED, message.id, conversation.id, decision.first_refusal)
             enqueue_conversation(s, conversation.id)
-            return AcceptResult(outcome, message.id, conversation.id, True)
+            return AcceptResult(Outcome.ACCEPTED, message.id, conversation.id, True)
         except redis.RedisError:
             log.warning("queue unavailable; message %s stays stored for the recovery sweep", message.id)
-            return AcceptResult(outcome, message.id, conversation.id, False)
+            return AcceptResult(Outcome.ACCEPTED, message.id, conversation.id, False)
 
-
-__all__ = ["Inbox", "AcceptResult", "Outcome", "InboundStatus"]

@@ -75,10 +75,7 @@ def send_notice(conversation_id: int, response: str) -> None:
     services = get_services()
     conversation = services.conversations.get(conversation_id)
     language = conversation.language or services.profile.languages[0]
-    rendered = services.catalog.render(response, services.pipeline.slots(language))
-    from bot.sms import normalize_gsm
-
-    services.outbound.send(conversation, normalize_gsm(rendered.text), author="system")
+    services.pipeline.reply_with(conversation, response, language, author="system")
 
 
 def recover_pending(services: Services) -> int:

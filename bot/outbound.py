@@ -102,14 +102,12 @@ class OutboundService:
         messages: MessageStore,
         consent: ConsentStore,
         gateway: SmsGateway,
-        sender_key: str,
         schedule_retry: Callable[[int, int], None] | None = None,
         max_chars: int = 1600,
     ) -> None:
         self._messages = messages
         self._consent = consent
         self._gateway = gateway
-        self._key = sender_key
         self._schedule_retry = schedule_retry
         self._max_chars = max_chars
 

@@ -100,7 +100,7 @@ class ConversationPipeline:
             self._conversations.flag(conversation.id, verdict.kind.value)
             self._conversations.set_menu(conversation.id, None)
             name = "utter_crisis" if verdict.kind is SafetyKind.CRISIS else "utter_emergency"
-            self._reply_with(conversation, name, language)
+            self.reply_with(conversation, name, language)
             self._messages.mark_processed(message.id, intent=None, confidence=None, safety=verdict.kind.value)
             log.warning("safety flag on conversation %s (rule %s)", conversation.id, verdict.rule)
             return
@@ -111,7 +111,7 @@ class ConversationPipeline:
             return
 
         if not text.strip():
-            self._reply_with(conversation, "utter_media_only" if message.num_media else "utter_default", language)
+            self.reply_with(conversation, "utter_media_only" if message.num_media else "utter_default", language)
             self._messages.mark_processed(message.id)
             return
 
@@ -127,7 +127,7 @@ class ConversationPipeline:
             attempts = self._messages.record_failed_attempt(message.id, f"{type(exc).__name__}: {exc}")
             log.warning("rasa turn failed for message %s (attempt %s): %s", message.id, attempts, exc)
             if attempts >= self._config.max_turn_attempts:
-                self._reply_with(conversation, "utter_service_apology", language)
+                self.reply_with(conversation, "utter_service_apology", language)
                 self._messages.mark_failed(message.id, f"gave up after {attempts} attempts")
                 return
             raise TurnDeferred(message.id, attempts) from exc
@@ -151,9 +151,9 @@ class ConversationPipeline:
             self._consent.set_opted_out(conversation.address_hash, True, word)
         elif keyword is ConsentKeyword.OPT_IN:
             self._consent.set_opted_out(conversation.address_hash, False, word)
-            self._reply_with(conversation, "utter_consent_opted_in", language)
+            self.reply_with(conversation, "utter_consent_opted_in", language)
         else:
-            self._reply_with(conversation, "utter_consent_help", language)
+            self.reply_with(conversation, "utter_consent_help", language)
         self._messages.mark_processed(message.id, intent=f"consent_{keyword.value}", confidence=1.0)
 
     def _language_for(self, conversation: Conversation, text: str) -> str:
@@ -184,14 +184,16 @@ class ConversationPipeline:
     def slots(self, language: str) -> dict[str, Any]:
         return {**self._profile.slot_values(language), "language": language}
 
-    def _reply_with(self, conversation: Conversation, response: str, language: str) -> None:
+    def reply_with(self, conversation: Conversation, response: str, language: str, author: str = "assistant") -> None:
+        """Send one domain.yml response outside a Rasa turn (safety, consent, apologies, notices)."""
         rendered = self._catalog.render(response, self.slots(language))
-        self._send(conversation, rendered.text, rendered.buttons, language)
+        self._send(conversation, rendered.text, rendered.buttons, language, author)
 
-    def _send(self, conversation: Conversation, text: str, buttons: Sequence[Button], language: str) -> None:
+    def _send(self, conversation: Conversation, text: str, buttons: Sequence[Button], language: str,
+              author: str = "assistant") -> None:
         if conversation.channel == "sms":
             body = normalize_gsm(render_menu(text, buttons, language))
         else:
             body = render_menu(text, buttons, language)
         if body.strip():
-            self._outbound.send(conversation, body)
+            self._outbound.send(conversation, body, author)

@@ -92,7 +92,7 @@ class Services:
         from bot.jobs import schedule_outbound_retry
 
         return OutboundService(
-            self.messages, self.consent, self.gateway, self.settings.sender_id_key,
+            self.messages, self.consent, self.gateway,
             schedule_retry=lambda message_id, attempt: schedule_outbound_retry(self, message_id, attempt),
             max_chars=self.settings.max_body_chars,
         )
