@@ -9,12 +9,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 RASA := $(VENV)/bin/rasa
 STAMP := $(VENV)/.installed-$(shell sha256sum requirements.lock | cut -c1-16)
+NPM_STAMP := node_modules/.installed-$(shell sha256sum package-lock.json | cut -c1-16)
+# apt-get needs root: as root (CI, the workplace) directly, otherwise through sudo.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_INSTALL := $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
 export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install model migrate run test validate test-stories pytest eval eval-cv lock clean
+.PHONY: help install model migrate run test validate test-stories pytest eval eval-cv compare-nlu lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -27,6 +31,14 @@ $(STAMP): requirements.lock
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP) ## create .venv (Python 3.10) and install the pinned dependencies
+
+$(NPM_STAMP): package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && $(APT_INSTALL) nodejs npm; }
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+browser-deps: $(NPM_STAMP) ## Debian's Chromium and axe-core (npm) for the chat widget's browser test
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(APT_INSTALL) chromium; }
 
 model: install ## train the Rasa model if config, domain or data changed (and only then)
 	$(PY) scripts/model.py
@@ -43,7 +55,7 @@ validate: install ## Rasa's own consistency check of domain and training data
 test-stories: model ## Rasa test stories (dialogue) against the trained model
 	$(RASA) test core --model models/assistant.tar.gz --stories tests/stories --out var/rasa-results --fail-on-prediction-errors
 
-pytest: model ## unit and integration tests (real Redis, real Rasa server, SQLite and PostgreSQL)
+pytest: model browser-deps ## unit and integration tests (real Redis, Rasa server, browser; SQLite and PostgreSQL)
 	$(PY) -m pytest
 
 test: validate test-stories pytest ## every test: data validation, Rasa stories, pytest
@@ -53,6 +65,9 @@ eval: model ## NLU quality on the held-out set in tests/nlu/ (accuracy, F1, FAQ,
 
 eval-cv: install ## 5-fold cross-validation of the NLU on the training data (slow: trains 5 models)
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 --out var/eval-cv
+
+compare-nlu: install ## choose the NLU pipeline and fallback thresholds on an 80/20 split of data/nlu (slow)
+	$(PY) scripts/compare_nlu.py
 
 lock: ## re-pin requirements.lock from requirements.in (needs network access to PyPI)
 	rm -rf /tmp/lock-venv && $(PYTHON310) -m venv /tmp/lock-venv

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Callable, Protocol, Sequence
 
-from bot.sms import truncate_sms
+from bot.sms import Button, truncate_sms
 from bot.storage.consent import ConsentStore
 from bot.storage.messages import MessageStore
 from bot.storage.models import Conversation, Message, OutboundStatus
@@ -104,22 +104,30 @@ class OutboundService:
         gateway: SmsGateway,
         schedule_retry: Callable[[int, int], None] | None = None,
         max_chars: int = 1600,
+        on_web_message: Callable[[int], None] | None = None,
     ) -> None:
         self._messages = messages
         self._consent = consent
         self._gateway = gateway
         self._schedule_retry = schedule_retry
         self._max_chars = max_chars
+        self._on_web_message = on_web_message
 
-    def send(self, conversation: Conversation, text: str, author: str = "assistant") -> Message:
+    def send(self, conversation: Conversation, text: str, author: str = "assistant",
+             buttons: Sequence[Button] = ()) -> Message:
+        """`buttons` are kept with the message: SMS already carries them as a numbered menu
+        in `text`; the web widget shows them as buttons."""
         text = truncate_sms(text, self._max_chars)
         if conversation.channel == "sms" and self._consent.is_opted_out(conversation.address_hash):
             return self._messages.record_outbound(conversation.id, conversation.channel, author, text,
-                                                  OutboundStatus.BLOCKED)
+                                                  OutboundStatus.BLOCKED, buttons)
         message = self._messages.record_outbound(conversation.id, conversation.channel, author, text,
-                                                 OutboundStatus.QUEUED)
+                                                 OutboundStatus.QUEUED, buttons)
         if conversation.channel != "sms":
+            # Web chat: the stored row is the delivery; wake the resident's waiting browser.
             self._messages.update_outbound(message.id, OutboundStatus.DELIVERED)
+            if self._on_web_message is not None:
+                self._on_web_message(conversation.id)
             return self._messages.get(message.id)
         self._deliver(message.id, conversation, text, attempt=1)
         return self._messages.get(message.id)

@@ -194,6 +194,6 @@ class ConversationPipeline:
         if conversation.channel == "sms":
             body = normalize_gsm(render_menu(text, buttons, language))
         else:
-            body = render_menu(text, buttons, language)
-        if body.strip():
-            self._outbound.send(conversation, body, author)
+            body = text  # the web widget shows the buttons as buttons
+        if body.strip() or buttons:
+            self._outbound.send(conversation, body, author, buttons)

@@ -10,6 +10,7 @@ from functools import cached_property
 import redis
 from rq import Queue
 
+from bot.chat_notices import ChatNotifier
 from bot.clock import Clock, SystemClock
 from bot.department import DepartmentProfile
 from bot.guards import Deduplicator, RateLimiter
@@ -72,6 +73,10 @@ class Services:
         return RateLimiter(self.redis, self.settings.rate_limit_count, self.settings.rate_limit_window_seconds)
 
     @cached_property
+    def chat_notifier(self) -> ChatNotifier:
+        return ChatNotifier(self.redis)
+
+    @cached_property
     def safety(self) -> SafetyScreen:
         return SafetyScreen()
 
@@ -95,6 +100,7 @@ class Services:
             self.messages, self.consent, self.gateway,
             schedule_retry=lambda message_id, attempt: schedule_outbound_retry(self, message_id, attempt),
             max_chars=self.settings.max_body_chars,
+            on_web_message=lambda conversation_id: self.chat_notifier.notify(conversation_id),
         )
 
     @cached_property

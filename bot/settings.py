@@ -33,6 +33,12 @@ def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     return raw in {"1", "true", "yes", "on"}
 
 
+def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    """Comma-separated origins ("https://www.city.gov"), compared without a trailing slash."""
+    raw = env.get(name, "")
+    return tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+
+
 def _delays(env: Mapping[str, str], name: str, default: tuple[float, ...]) -> tuple[float, ...]:
     raw = env.get(name, "").strip()
     if not raw:
@@ -66,6 +72,12 @@ class Settings:
     recovery_age_seconds: int = 120
     conversation_lock_seconds: int = 120
     max_body_chars: int = 1600
+    web_allowed_origins: tuple[str, ...] = ()
+    web_ip_rate_limit_count: int = 60
+    web_ip_rate_limit_window_seconds: int = 60
+    web_sessions_per_ip: int = 20
+    web_sessions_window_seconds: int = 3600
+    web_poll_wait_seconds: int = 20
     log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -121,5 +133,12 @@ class Settings:
             recovery_age_seconds=_int(env, "RECOVERY_AGE_SECONDS", base.recovery_age_seconds),
             conversation_lock_seconds=_int(env, "CONVERSATION_LOCK_SECONDS", base.conversation_lock_seconds),
             max_body_chars=_int(env, "MAX_BODY_CHARS", base.max_body_chars),
+            web_allowed_origins=_origins(env, "WEB_ALLOWED_ORIGINS"),
+            web_ip_rate_limit_count=_int(env, "WEB_IP_RATE_LIMIT_COUNT", base.web_ip_rate_limit_count),
+            web_ip_rate_limit_window_seconds=_int(env, "WEB_IP_RATE_LIMIT_WINDOW_SECONDS",
+                                                  base.web_ip_rate_limit_window_seconds),
+            web_sessions_per_ip=_int(env, "WEB_SESSIONS_PER_IP", base.web_sessions_per_ip),
+            web_sessions_window_seconds=_int(env, "WEB_SESSIONS_WINDOW_SECONDS", base.web_sessions_window_seconds),
+            web_poll_wait_seconds=_int(env, "WEB_POLL_WAIT_SECONDS", base.web_poll_wait_seconds),
             log_level=env.get("LOG_LEVEL") or base.log_level,
         )

@@ -29,6 +29,8 @@ def main() -> int:
     webhook_port = env.setdefault("WEBHOOK_PORT", "5000")
     env.setdefault("WEBHOOK_BIND", "127.0.0.1")
     env.setdefault("WEBHOOK_WORKERS", "2")
+    # Threads, so that web chat long polls (up to WEB_POLL_WAIT_SECONDS each) never hold up Twilio.
+    env.setdefault("WEBHOOK_THREADS", "16")
     env.setdefault("RASA_HOST", "127.0.0.1")
     env.setdefault("RASA_PORT", "5005")
     env.setdefault("ACTION_PORT", "5055")
@@ -44,7 +46,9 @@ def main() -> int:
     print("\n  Resident outreach assistant is starting (Rasa needs about 30 s to load).")
     if not env.get("TWILIO_ACCOUNT_SID"):
         print(f"  Development phone:   http://127.0.0.1:{webhook_port}/dev/phone")
+        print(f"  Website chat demo:   http://127.0.0.1:{webhook_port}/demo")
     print(f"  Twilio SMS webhook:  {base}/sms/inbound   (status callback: {base}/sms/status)")
+    print(f"  Chat widget script:  {base}/static/widget.js")
     print(f"  Health:              http://127.0.0.1:{webhook_port}/healthz")
     print("  Press Ctrl-C to stop everything.\n", flush=True)
 

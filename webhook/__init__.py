@@ -1,1 +1,2 @@
-"""Flask side: Twilio SMS webhooks, the development phone, health. Only this package imports Flask."""
+"""Flask side: Twilio SMS webhooks, the web chat API and widget, the development phone and the
+demo page, health. Only this package imports Flask."""

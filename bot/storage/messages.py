@@ -1,6 +1,7 @@
 """Messages: the transcript, and the durable inbox that makes sure nothing is lost."""
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Sequence
 
@@ -8,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
+from bot.sms import Button
 from bot.storage.database import Database
 from bot.storage.models import Conversation, InboundStatus, Message
 
@@ -99,12 +101,15 @@ class MessageStore:
 
     def record_outbound(
         self, conversation_id: int, channel: str, author: str, text: str, status: str,
+        buttons: Sequence[Button] = (),
     ) -> Message:
         now = self._clock.now()
+        encoded = json.dumps([{"title": b.title, "payload": b.payload} for b in buttons]) if buttons else None
         with self._db.session() as session:
             message = Message(
                 conversation_id=conversation_id, channel=channel, direction="out", author=author,
-                text=text, status=status, num_media=0, attempts=0, created_at=now, updated_at=now,
+                text=text, status=status, num_media=0, attempts=0, buttons=encoded,
+                created_at=now, updated_at=now,
             )
             session.add(message)
         return message
@@ -133,6 +138,25 @@ class MessageStore:
                 message.error = error[:255]
             message.updated_at = self._clock.now()
             return message
+
+    @staticmethod
+    def buttons_of(message: Message) -> list[Button]:
+        if not message.buttons:
+            return []
+        return [Button(title=item["title"], payload=item["payload"]) for item in json.loads(message.buttons)]
+
+    def after(self, conversation_id: int, after_id: int, limit: int = 200) -> list[Message]:
+        """The conversation's messages newer than `after_id`, oldest first (what a chat client
+        has not seen yet)."""
+        with self._db.session() as session:
+            return list(
+                session.execute(
+                    select(Message)
+                    .where(Message.conversation_id == conversation_id, Message.id > after_id)
+                    .order_by(Message.id)
+                    .limit(limit)
+                ).scalars()
+            )
 
     def transcript(self, conversation_id: int) -> list[Message]:
         with self._db.session() as session:

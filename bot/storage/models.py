@@ -10,9 +10,9 @@ Base = declarative_base()
 
 
 class Conversation(Base):
-    """One resident on one channel. `address` is the phone number or web session token;
-    it is personal data, kept here (to reply) and nowhere else: logs, Redis and Rasa
-    see only `address_hash`."""
+    """One resident on one channel. `address` is the phone number (personal data, kept here
+    to reply and nowhere else) or, on the web, the SHA-256 of the session token (the token
+    itself is never stored). Logs, Redis and Rasa see only `address_hash`."""
 
     __tablename__ = "conversations"
     __table_args__ = (UniqueConstraint("channel", "address_hash", name="uq_conversation_address"),)
@@ -54,6 +54,9 @@ class Message(Base):
     safety = Column(String(16), nullable=True)
     attempts = Column(Integer, nullable=False, default=0)
     error = Column(String(255), nullable=True)
+    # Outbound only: JSON list of {title, payload} offered with the message. SMS shows them
+    # as a numbered menu inside `text`; the web widget shows them as buttons.
+    buttons = Column(Text, nullable=True)
     created_at = Column(DateTime, nullable=False)
     updated_at = Column(DateTime, nullable=False)
 

@@ -1,0 +1,396 @@
+/* Resident chat widget. A department adds one tag to its website:
+
+     <script src="https://chat.example.gov/static/widget.js" async
+             data-language="en" data-color="#0b5cad" data-position="right"
+             data-greeting="Hi! Ask me about our programs."></script>
+
+   No framework, no build step. Everything the assistant, staff or a resident writes is put
+   in the page with textContent (links are built as elements), never parsed as HTML.
+   The session token lives in this site's localStorage, so a reload keeps the conversation. */
+(function () {
+  "use strict";
+
+  var script = document.currentScript || document.querySelector('script[src*="widget.js"]');
+  if (!script || window.residentChatWidget) return;
+  window.residentChatWidget = true;
+
+  var ORIGIN = new URL(script.src, window.location.href).origin;
+  var API = ORIGIN + "/chat/api";
+  var KEY = "residentChat:" + ORIGIN + ":";
+  var POLL_WAIT = 20;
+  var DEFAULT_COLOR = "#0b5cad";
+  var options = script.dataset || {};
+
+  var strings = null;
+  var language = "en";
+  var token = storage("local", "token");
+  var lastId = 0;
+  var seen = {};
+  var polling = false;
+  var retryDelay = 1000;
+  var unread = 0;
+  var ui = {};
+
+  // -- small helpers -------------------------------------------------------------------------
+
+  function storage(kind, name, value) {
+    try {
+      var store = kind === "local" ? window.localStorage : window.sessionStorage;
+      if (value === undefined) return store.getItem(KEY + name);
+      if (value === null) store.removeItem(KEY + name);
+      else store.setItem(KEY + name, value);
+    } catch (e) { /* storage disabled: the conversation lasts as long as the page */ }
+    return null;
+  }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function t(name) {
+    var table = strings[language] || strings.en;
+    return table[name] || strings.en[name] || "";
+  }
+
+  function newClientId() {
+    if (window.crypto && window.crypto.randomUUID) return window.crypto.randomUUID();
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function pickLanguage(wanted) {
+    var code = String(wanted || "").toLowerCase().split("-")[0];
+    return strings && strings[code] ? code : "en";
+  }
+
+  // WCAG AA: white text on the accent colour needs 4.5:1; otherwise keep the default colour.
+  function luminance(hex) {
+    var v = hex.length === 4 ? hex.replace(/#(.)(.)(.)/, "#$1$1$2$2$3$3") : hex;
+    var rgb = [1, 3, 5].map(function (i) {
+      var c = parseInt(v.substr(i, 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2];
+  }
+
+  function accentColor(wanted) {
+    if (!/^#([0-9a-f]{3}|[0-9a-f]{6})$/i.test(wanted || "")) return DEFAULT_COLOR;
+    return 1.05 / (luminance(wanted) + 0.05) >= 4.5 ? wanted : DEFAULT_COLOR;
+  }
+
+  // Text with web addresses and phone numbers as links; every piece is a text node.
+  var LINK = /(https?:\/\/[^\s]+|\b(?:[a-z0-9-]+\.)+[a-z]{2,}(?:\/[^\s]*)?|\b\d{3}-\d{3}-\d{4}\b)/gi;
+
+  function appendText(parent, text) {
+    var last = 0;
+    String(text).replace(LINK, function (match, _g, offset) {
+      var found = match.replace(/[.,;:!?)]+$/, "");
+      parent.appendChild(document.createTextNode(text.slice(last, offset)));
+      var link = el("a", "rc-link", found);
+      if (/^\d{3}-\d{3}-\d{4}$/.test(found)) {
+        link.href = "tel:" + found.replace(/-/g, "");
+      } else {
+        link.href = /^https?:\/\//i.test(found) ? found : "https://" + found;
+        link.target = "_blank";
+        link.rel = "noopener noreferrer";
+      }
+      parent.appendChild(link);
+      last = offset + found.length;
+      return match;
+    });
+    parent.appendChild(document.createTextNode(text.slice(last)));
+  }
+
+  // -- the API -------------------------------------------------------------------------------
+
+  function call(method, path, body) {
+    var headers = {};
+    if (token) headers.Authorization = "Bearer " + token;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch(API + path, {
+      method: method, headers: headers, credentials: "omit", mode: "cors",
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  }
+
+  function startSession() {
+    return call("POST", "/sessions", { language: language }).then(function (r) {
+      if (!r.ok) throw new Error("session " + r.status);
+      return r.json();
+    }).then(function (data) {
+      token = data.token;
+      storage("local", "token", token);
+      lastId = 0;
+      return token;
+    });
+  }
+
+  function forgetSession() {
+    token = null;
+    storage("local", "token", null);
+  }
+
+  function poll(wait) {
+    if (!token || polling) return;
+    polling = true;
+    call("GET", "/messages?after=" + lastId + "&wait=" + wait).then(function (r) {
+      if (r.status === 401) { forgetSession(); return null; }
+      if (!r.ok) throw new Error("poll " + r.status);
+      return r.json();
+    }).then(function (data) {
+      polling = false;
+      if (!data) return;
+      setStatus("");
+      retryDelay = 1000;
+      if (data.language && pickLanguage(data.language) !== language) setLanguage(pickLanguage(data.language));
+      data.messages.forEach(showMessage);
+      poll(POLL_WAIT);
+    }).catch(function () {
+      polling = false;
+      setStatus(t("error_connection"));
+      window.setTimeout(function () { poll(POLL_WAIT); }, retryDelay);
+      retryDelay = Math.min(retryDelay * 2, 30000);
+    });
+  }
+
+  function send(text, fromButton) {
+    text = text.trim();
+    if (!text) return;
+    var clientId = newClientId();
+    ui.send.disabled = true;
+    setStatus(t("sending"));
+    var ready = token ? Promise.resolve(token) : startSession();
+    var attempt = function (tries) {
+      return call("POST", "/messages", { text: text, client_id: clientId }).then(function (r) {
+        if (r.status === 401 && tries > 0) {  // the session is gone: start a new one, once
+          forgetSession();
+          return startSession().then(function () { return attempt(tries - 1); });
+        }
+        return r;
+      }, function (error) {  // network failure: the same client id makes a retry safe
+        if (tries > 0) return attempt(tries - 1);
+        throw error;
+      });
+    };
+    ready.then(function () { return attempt(1); }).then(function (r) {
+      ui.send.disabled = false;
+      if (r.status === 202) {
+        setStatus("");
+        if (!fromButton) ui.input.value = "";
+        poll(0);
+      } else if (r.status === 413) {
+        setStatus(t("error_too_long"));
+      } else if (r.status === 429) {
+        setStatus(t("error_too_fast"));
+      } else {
+        setStatus(t("error_send"));
+      }
+    }).catch(function () {
+      ui.send.disabled = false;
+      setStatus(t("error_send"));
+    });
+  }
+
+  // -- the page ------------------------------------------------------------------------------
+
+  function setStatus(text) {
+    if (ui.status.textContent !== text) ui.status.textContent = text;
+  }
+
+  function authorLabel(message) {
+    if (message.direction === "in") return t("you");
+    return message.author === "staff" ? t("staff") : t("assistant");
+  }
+
+  function addBubble(direction, label, text) {
+    var item = el("div", "rc-msg " + (direction === "in" ? "rc-in" : "rc-out"));
+    item.appendChild(el("span", "rc-who", label));
+    var body = el("p", "rc-text");
+    appendText(body, text);
+    item.appendChild(body);
+    ui.log.appendChild(item);
+    ui.log.scrollTop = ui.log.scrollHeight;
+    return item;
+  }
+
+  function showButtons(titles) {
+    ui.quick.textContent = "";
+    ui.quick.hidden = !titles.length;
+    titles.forEach(function (title) {
+      var button = el("button", "rc-choice", title);
+      button.type = "button";
+      button.addEventListener("click", function () {
+        showButtons([]);
+        ui.input.focus();
+        send(title, true);
+      });
+      ui.quick.appendChild(button);
+    });
+  }
+
+  function showMessage(message) {
+    if (seen[message.id]) return;
+    seen[message.id] = true;
+    lastId = Math.max(lastId, message.id);
+    if (message.direction === "in") {
+      showButtons([]);  // the resident moved on: older choices no longer apply
+    } else if (message.buttons && message.buttons.length) {
+      showButtons(message.buttons);
+    }
+    var item = addBubble(message.direction, authorLabel(message), message.text || "");
+    item.dataset.id = String(message.id);
+    item.dataset.author = message.direction === "in" ? "resident" : message.author;
+    if (message.direction !== "in" && ui.panel.hidden) {
+      unread += 1;
+      ui.badge.textContent = String(unread);
+      ui.badge.hidden = ui.badgeLabel.hidden = false;
+    }
+  }
+
+  function setLanguage(code) {
+    language = code;
+    ui.root.lang = code;
+    ui.launcherText.textContent = t("open");
+    ui.badgeLabel.textContent = t("new_messages");
+    ui.title.textContent = t("title");
+    ui.close.setAttribute("aria-label", t("close"));
+    ui.emergency.textContent = t("emergency");
+    ui.notice.textContent = t("not_emergency");
+    ui.log.setAttribute("aria-label", t("log_label"));
+    ui.quick.setAttribute("aria-label", t("options"));
+    ui.label.textContent = t("input_label");
+    ui.input.placeholder = t("placeholder");
+    ui.send.textContent = t("send");
+    ui.greeting.querySelector(".rc-who").textContent = t("assistant");
+    if (!options.greeting) {
+      var text = ui.greeting.querySelector(".rc-text");
+      text.textContent = "";
+      appendText(text, t("greeting"));
+    }
+    Array.prototype.forEach.call(ui.log.querySelectorAll(".rc-msg[data-id]"), function (item) {
+      item.querySelector(".rc-who").textContent = authorLabel({
+        direction: item.classList.contains("rc-in") ? "in" : "out", author: item.dataset.author });
+    });
+  }
+
+  function open() {
+    ui.panel.hidden = false;
+    ui.launcher.setAttribute("aria-expanded", "true");
+    storage("session", "open", "1");
+    unread = 0;
+    ui.badge.hidden = ui.badgeLabel.hidden = true;
+    ui.log.scrollTop = ui.log.scrollHeight;
+    ui.input.focus();
+  }
+
+  function close() {
+    ui.panel.hidden = true;
+    ui.launcher.setAttribute("aria-expanded", "false");
+    storage("session", "open", null);
+    ui.launcher.focus();
+  }
+
+  function build() {
+    var root = ui.root = el("div", "rc-root rc-" + (options.position === "left" ? "left" : "right"));
+    root.style.setProperty("--rc-accent", accentColor(options.color));
+
+    var launcher = ui.launcher = el("button", "rc-launcher");
+    launcher.type = "button";
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.setAttribute("aria-controls", "rc-panel");
+    ui.launcherText = launcher.appendChild(el("span", "rc-launcher-text"));
+    ui.badge = launcher.appendChild(el("span", "rc-badge"));
+    ui.badge.hidden = true;
+    ui.badge.setAttribute("aria-hidden", "true");
+    ui.badgeLabel = launcher.appendChild(el("span", "rc-sr"));
+    ui.badgeLabel.hidden = true;
+
+    var panel = ui.panel = el("section", "rc-panel");
+    panel.id = "rc-panel";
+    panel.hidden = true;
+    panel.setAttribute("role", "dialog");
+    panel.setAttribute("aria-labelledby", "rc-title");
+
+    var header = panel.appendChild(el("div", "rc-header"));
+    ui.title = header.appendChild(el("h2", "rc-title"));
+    ui.title.id = "rc-title";
+    ui.close = header.appendChild(el("button", "rc-close", "\u00d7"));
+    ui.close.type = "button";
+
+    var line = panel.appendChild(el("p", "rc-emergency"));
+    ui.emergency = line.appendChild(el("a", "rc-emergency-link"));
+    ui.emergency.href = "tel:911";
+    ui.notice = panel.appendChild(el("p", "rc-notice"));
+
+    ui.log = panel.appendChild(el("div", "rc-log"));
+    ui.log.setAttribute("role", "log");
+    ui.log.setAttribute("aria-live", "polite");
+    ui.log.setAttribute("tabindex", "0");
+    ui.greeting = addBubble("out", "", options.greeting || "");
+    ui.greeting.classList.add("rc-greeting");
+
+    ui.quick = panel.appendChild(el("div", "rc-quick"));
+    ui.quick.setAttribute("role", "group");
+    ui.quick.hidden = true;
+
+    ui.status = panel.appendChild(el("p", "rc-status"));
+    ui.status.setAttribute("role", "status");
+
+    var form = panel.appendChild(el("form", "rc-form"));
+    ui.label = form.appendChild(el("label", "rc-label"));
+    ui.label.htmlFor = "rc-input";
+    ui.input = form.appendChild(el("textarea", "rc-input"));
+    ui.input.id = "rc-input";
+    ui.input.rows = 2;
+    ui.input.maxLength = 1600;
+    ui.input.autocomplete = "off";
+    ui.send = form.appendChild(el("button", "rc-send"));
+    ui.send.type = "submit";
+
+    root.appendChild(panel);
+    root.appendChild(launcher);
+
+    launcher.addEventListener("click", function () { if (panel.hidden) open(); else close(); });
+    ui.close.addEventListener("click", close);
+    panel.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { event.preventDefault(); close(); }
+    });
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      send(ui.input.value, false);
+    });
+    ui.input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        send(ui.input.value, false);
+      }
+    });
+    document.body.appendChild(root);
+  }
+
+  function start(loaded) {
+    strings = loaded;
+    language = pickLanguage(options.language || document.documentElement.lang);
+    build();
+    setLanguage(language);
+    if (storage("session", "open") === "1") open();
+    if (token) poll(0);
+  }
+
+  var stylesheet = el("link");
+  stylesheet.rel = "stylesheet";
+  stylesheet.href = ORIGIN + "/static/widget.css";
+  document.head.appendChild(stylesheet);
+
+  fetch(API + "/strings", { credentials: "omit", mode: "cors" })
+    .then(function (r) { if (!r.ok) throw new Error("strings " + r.status); return r.json(); })
+    .then(function (loaded) {
+      if (document.body) start(loaded);
+      else document.addEventListener("DOMContentLoaded", function () { start(loaded); });
+    })
+    .catch(function () { /* the chat service is unreachable: show nothing rather than a broken chat */ });
+})();
