@@ -203,3 +203,9 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory, redis_server: LocalRedi
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+@pytest.fixture
+def live(make_services: Callable[..., Services], rasa_stack: RasaStack) -> Services:
+    """Services talking to the session's real Rasa and action servers."""
+    return make_services(rasa_url=rasa_stack.url)

@@ -16,7 +16,8 @@ from bot.settings import ROOT
 _ANNOTATION = re.compile(r"\[([^\]]+)\](\{[^}]*\}|\([^)]*\))")
 FAQ_TOPICS = sorted(k.split("/", 1)[1] for k in yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
                     if k.startswith("utter_faq/"))
-INTENTS = [i for i in yaml.safe_load((ROOT / "domain.yml").read_text())["intents"] if i != "faq"]
+# choose_topic only ever comes from a menu button's payload, never from NLU.
+INTENTS = [i for i in yaml.safe_load((ROOT / "domain.yml").read_text())["intents"] if i not in ("faq", "choose_topic")]
 LABELS = INTENTS + [f"faq/{t}" for t in FAQ_TOPICS]
 
 
