@@ -1,0 +1,66 @@
+"""Intent classifier that learns FAQ topics as their own classes and answers with intents.
+
+The retrieval intent `faq` covers twenty unrelated topics (ride-alongs, station hours, how to
+file a complaint...). Learned as one class it is a huge, many-shaped region that swallows
+neighbouring intents ("how do i report ..." -> faq). Here a class-balanced logistic regression
+learns each `faq/<topic>` as its own class; at prediction the topic probabilities are summed
+back into `faq`, so the rest of Rasa (rules, ResponseSelector) sees the usual intents.
+docs/nlu.md has the measurements that chose it.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any, Dict, List, Text, Tuple
+
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import INTENT, INTENT_RESPONSE_KEY
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
+from scipy.sparse import csr_matrix
+
+TOPIC_SEPARATOR = "/"
+
+
+def fine_label(example: Message) -> Text:
+    """`faq/ride_along` for a retrieval example, the intent otherwise."""
+    return example.get(INTENT_RESPONSE_KEY) or example.get(INTENT)
+
+
+def coarse_ranking(labels: List[Text], probabilities: List[float]) -> List[Dict[Text, Any]]:
+    """Probabilities per intent, topics summed into their retrieval intent, best first."""
+    totals: Dict[Text, float] = defaultdict(float)
+    for label, probability in zip(labels, probabilities):
+        totals[label.split(TOPIC_SEPARATOR, 1)[0]] += float(probability)
+    return sorted(({"name": name, "confidence": value} for name, value in totals.items()),
+                  key=lambda item: -item["confidence"])
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class TopicAwareIntentClassifier(LogisticRegressionClassifier):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        # C: inverse regularization strength; 10 beat 1 on the validation split (docs/nlu.md).
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 10.0, "max_iter": 1000}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clf.set_params(C=self.config["C"])
+
+    def _create_training_matrix(self, training_data: TrainingData) -> Tuple[csr_matrix, List[str]]:
+        examples = [e for e in training_data.intent_examples if e.get(INTENT) and e.get("text")]
+        return self._create_X(examples), [fine_label(e) for e in examples]
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        if not messages:
+            return messages
+        probabilities = self.clf.predict_proba(self._create_X(messages))
+        labels = list(self.clf.classes_)
+        for message, row in zip(messages, probabilities):
+            ranking = coarse_ranking(labels, list(row))
+            if self.config[RANKING_LENGTH] > 0:
+                ranking = ranking[: self.config[RANKING_LENGTH]]
+            message.set(INTENT, ranking[0], add_to_output=True)
+            message.set("intent_ranking", ranking, add_to_output=True)
+        return messages
