@@ -2,8 +2,7 @@
 page served by a real webhook (gunicorn) with a real worker process, Redis and SQLite, and axe-core
 (from npm) checking accessibility with the panel open.
 
-Rasa is the scripted stand-in (tests/fakes/scripted_rasa.py): this test is about the widget and
-its channel; the trained model's answers are tested through the same pipeline in test_pipeline.py.
+Answers come from the real trained Rasa server and action server (the session's `rasa_stack`).
 Install what it needs with `make browser-deps` (`make test` does)."""
 from __future__ import annotations
 
@@ -25,24 +24,12 @@ from bot.settings import ROOT, Settings
 from bot.storage.migrate import upgrade
 from bot.webchat import CHANNEL, session_address
 from scripts.localredis import free_port
-from tests.fakes.scripted_rasa import Reply, ScriptedRasa
+from tests.conftest import RasaStack
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SENDER_KEY = "browser-test-key"
 EMERGENCY = "someone is breaking into my neighbor's house right now"
-
-
-def script(message: str) -> Reply:
-    if message == "what can you do":
-        return [{"text": "Here's what I can do.", "buttons": [
-            {"title": "Community meetings", "payload": "/list_meetings"},
-            {"title": "Talk to a person", "payload": "/request_human"}]}]
-    if message == "/list_meetings":
-        return [{"text": "The next community meeting is Tuesday at 6pm. More: portalderpd.example/meetings"}]
-    if message.startswith("hola"):
-        return [{"text": "¡Hola! ¿En qué le puedo ayudar?"}]
-    return [{"text": f"You said: {message}"}]
 
 
 class Stack:
@@ -64,13 +51,12 @@ def _ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
 
 
 @pytest.fixture
-def stack(tmp_path: Path, redis_url: str) -> Iterator[Stack]:
+def stack(tmp_path: Path, redis_url: str, rasa_stack: RasaStack) -> Iterator[Stack]:
     database_url = f"sqlite:///{tmp_path / 'assistant.db'}"
     upgrade(database_url)
-    rasa = ScriptedRasa(script).start()
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "RASA_URL": rasa.url, "SENDER_ID_KEY": SENDER_KEY, "LOG_LEVEL": "WARNING",
+           "RASA_URL": rasa_stack.url, "SENDER_ID_KEY": SENDER_KEY, "LOG_LEVEL": "WARNING",
            "TURN_RETRY_DELAYS": "0", "RASA_TELEMETRY_ENABLED": "false"}
     for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "PUBLIC_BASE_URL"):
         env.pop(name, None)
@@ -96,7 +82,6 @@ def stack(tmp_path: Path, redis_url: str) -> Iterator[Stack]:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 process.kill()
-        rasa.stop()
         services.db.dispose()
         services.redis.close()
 
@@ -152,17 +137,22 @@ def test_a_resident_chats_on_the_demo_page(stack: Stack, browser: Browser) -> No
     expect(panel.get_by_role("link", name="Emergency? Call 911")).to_be_visible()
     expect(page.get_by_label("Your message")).to_be_focused()
 
-    # a question, and text that must stay text
+    # a greeting, and markup typed by the resident stays text
     _say(page, "hello <b>there</b>")
-    expect(_assistant(page, "You said: hello <b>there</b>")).to_be_visible(timeout=30_000)
+    expect(page.locator(".rc-msg.rc-in .rc-text", has_text="hello <b>there</b>")).to_be_visible()
+    expect(_assistant(page, "non-emergency report")).to_be_visible(timeout=30_000)
     assert page.locator(".rc-root b").count() == 0
+
+    # a program question in English, answered by the trained model with the department's link
+    _say(page, "how do i join neighborhood watch")
+    expect(_assistant(page, "portalderpd.example/watch")).to_be_visible(timeout=30_000)
 
     # buttons as buttons; a click sends the choice; links are links
     _say(page, "what can you do")
     choice = page.get_by_role("group", name="Choose an option").get_by_role("button", name="Community meetings")
     expect(choice).to_be_visible(timeout=30_000)
     choice.click()
-    expect(_assistant(page, "next community meeting is Tuesday")).to_be_visible(timeout=30_000)
+    expect(_assistant(page, "upcoming community meetings")).to_be_visible(timeout=30_000)
     link = page.get_by_role("link", name="portalderpd.example/meetings")
     assert link.get_attribute("href") == "https://portalderpd.example/meetings"
     expect(page.locator(".rc-quick")).to_be_hidden()
@@ -170,7 +160,7 @@ def test_a_resident_chats_on_the_demo_page(stack: Stack, browser: Browser) -> No
     # a reload keeps the conversation (the token is in localStorage) and the open panel
     token = page.evaluate("() => Object.entries(localStorage).find(([k]) => k.endsWith(':token'))[1]")
     page.reload()
-    expect(_assistant(page, "You said: hello <b>there</b>")).to_be_visible(timeout=15_000)
+    expect(page.locator(".rc-msg.rc-in .rc-text", has_text="hello <b>there</b>")).to_be_visible(timeout=15_000)
     expect(page.locator(".rc-msg.rc-in", has_text="Community meetings")).to_be_visible()
 
     # a staff reply through the outbound path arrives without a reload (long polling)
@@ -184,7 +174,8 @@ def test_a_resident_chats_on_the_demo_page(stack: Stack, browser: Browser) -> No
 
     # an emergency gets the 911 answer
     _say(page, EMERGENCY)
-    expect(page.locator(".rc-msg.rc-out .rc-text", has_text="911").last).to_be_visible(timeout=30_000)
+    # (every variation of the emergency answer says this, and nothing else the assistant sends does)
+    expect(_assistant(page, "This number is not watched for emergencies")).to_be_visible(timeout=30_000)
     assert stack.services.conversations.get(conversation.id).flagged
 
     # accessibility with the panel open
@@ -208,9 +199,9 @@ def test_spanish_page_and_a_320_pixel_screen(stack: Stack, browser: Browser) -> 
     panel = page.get_by_role("dialog", name="Pregunte al departamento de policía")
     expect(panel.get_by_role("link", name="¿Emergencia? Llame al 911")).to_be_visible()
     box = page.get_by_label("Su mensaje")
-    box.fill("hola, necesito ayuda")
+    box.fill("hola, cómo me uno a la vigilancia vecinal")
     box.press("Enter")
-    expect(page.locator(".rc-msg.rc-out .rc-text", has_text="¿En qué le puedo ayudar?")).to_be_visible(
+    expect(page.locator(".rc-msg.rc-out .rc-text", has_text="portalderpd.example/watch")).to_be_visible(
         timeout=30_000)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     panel_box = panel.bounding_box()
