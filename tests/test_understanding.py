@@ -61,14 +61,14 @@ def test_something_else_opens_what_the_assistant_can_do(live: Services) -> None:
 def test_a_miss_in_spanish_is_offered_in_spanish(live: Services) -> None:
     phone = Phone(live)
     phone.text("hola buenas tardes")
-    [first] = phone.text("lo de la cosa esa de la otra vez")
+    [first] = phone.text("una pregunta sobre lo de ayer")
     assert first.startswith("Perdon, no estoy seguro de haber entendido.")
     assert menu_lines(first)[-1] == "Otra cosa"
 
 
 @pytest.mark.parametrize("text", [
     "hi, my car was broken into last night, what do I do",
-    "hey good afternoon! somebody tagged the whole back wall of the library, who do i tell",
+    "hey good afternoon! someone spray painted gang signs on the back wall of the library, who do i tell",
     "buenas tardes, alguien dejó un carro abandonado frente a mi casa hace dos semanas, a quién le aviso",
 ])
 def test_the_point_after_a_greeting_wins_over_the_greeting(live: Services, text: str) -> None:
