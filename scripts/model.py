@@ -1,7 +1,7 @@
 """Train the Rasa model only when its inputs changed: `python scripts/model.py`.
 
-The fingerprint covers config.yml, domain.yml, everything under data/ and the Rasa
-version. The model is models/assistant.tar.gz; the fingerprint sits beside it.
+The fingerprint covers config.yml, domain.yml, everything under data/, our custom NLU
+components (nlu_components/) and the Rasa version. The model is models/assistant.tar.gz; the fingerprint sits beside it.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ FINGERPRINT = ROOT / "models" / "assistant.fingerprint"
 
 def fingerprint() -> str:
     digest = hashlib.sha256(f"rasa {version('rasa')}\n".encode())
-    inputs = [ROOT / "config.yml", ROOT / "domain.yml", *sorted((ROOT / "data").rglob("*.yml"))]
+    inputs = [ROOT / "config.yml", ROOT / "domain.yml", *sorted((ROOT / "data").rglob("*.yml")),
+              *sorted((ROOT / "nlu_components").rglob("*.py"))]
     for path in inputs:
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()

@@ -8,9 +8,9 @@ from bot.services import Services
 from tests.phone import Phone, rendered
 
 # Messages the trained model is not confident about (nlu_fallback), yet close enough to
-# something it does that it has a guess; and pure noise.
+# something it does that it has a guess.
 UNCLEAR = "the thing with the stuff from last time"
-NOISE = "blorp zzq wibble"
+STILL_UNCLEAR = "about that thing"
 
 
 def menu_lines(reply: str) -> list[str]:
@@ -28,7 +28,7 @@ def test_first_miss_offers_guesses_and_second_miss_offers_the_menu_and_a_person(
     options = menu_lines(first)
     assert 2 <= len(options) <= 3 and options[-1] == "Something else"
 
-    [second] = phone.text(NOISE)
+    [second] = phone.text(STILL_UNCLEAR)
     assert second in rendered(live, "utter_fallback_menu", "en")
     assert menu_lines(second)[-1] == "Talk to a person"
     assert inbound_intents(live, phone) == ["nlu_fallback", "nlu_fallback"]
