@@ -7,6 +7,7 @@ SMS has no buttons, so Rasa's buttons become a numbered menu and the reply is ma
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -219,6 +220,17 @@ def truncate_sms(text: str, max_chars: int = TWILIO_MAX_CHARS) -> str:
 class Button:
     title: str
     payload: str
+
+
+def buttons_to_json(buttons: Sequence[Button] | None) -> str | None:
+    """How a menu is stored (a conversation's open menu, a web message's buttons); None for none."""
+    return json.dumps([{"title": b.title, "payload": b.payload} for b in buttons]) if buttons else None
+
+
+def buttons_from_json(stored: str | None) -> list[Button]:
+    if not stored:
+        return []
+    return [Button(title=item["title"], payload=item["payload"]) for item in json.loads(stored)]
 
 
 MENU_LEAD: dict[str, str] = {

@@ -27,7 +27,7 @@ OUT = ROOT / "var" / "compare"
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 sys.path.insert(0, str(ROOT))
 
-from scripts.evaluate import ACTION_INTENTS, prf  # noqa: E402
+from scripts.evaluate import ACTION_INTENTS, load_agent, prf  # noqa: E402
 
 SEED = 7
 FEATURES = [
@@ -39,54 +39,48 @@ FEATURES = [
 ]
 SELECTOR = {"name": "ResponseSelector", "retrieval_intent": "faq", "epochs": 40,
             "constrain_similarities": True, "random_seed": SEED}
-FOLD_BIGRAM = [{**f, "strip_accents": "unicode", **({} if f.get("analyzer") else {"max_ngram": 2})}
-               if f["name"] == "CountVectorsFeaturizer" else f for f in FEATURES]
+
+
+def features(fold: bool = False, bigrams: bool = False) -> list[dict[str, Any]]:
+    """FEATURES with accents folded in both vocabularies and/or word bigrams."""
+    changed = []
+    for f in FEATURES:
+        if f["name"] == "CountVectorsFeaturizer":
+            f = {**f, **({"strip_accents": "unicode"} if fold else {}),
+                 **({"max_ngram": 2} if bigrams and not f.get("analyzer") else {})}
+        changed.append(f)
+    return changed
+
+
+def diet(**config: Any) -> dict[str, Any]:
+    return {"name": "DIETClassifier", "epochs": 40, "random_seed": SEED, **config}
+
+
+SMALL = {"number_of_transformer_layers": 1, "transformer_size": 128}
+TOPIC_LOGREG = {"name": "nlu_components.intent_classifier.TopicAwareIntentClassifier"}
+TAIL = [{"name": "EntitySynonymMapper"}, SELECTOR]
 CANDIDATES: dict[str, list[dict[str, Any]]] = {
     # DIET's defaults: 2 transformer layers of size 256 over word + char n-grams.
-    "diet-2x256": FEATURES + [
-        {"name": "DIETClassifier", "epochs": 40, "constrain_similarities": True, "random_seed": SEED},
-        {"name": "EntitySynonymMapper"}, SELECTOR],
+    "diet-2x256": FEATURES + [diet(constrain_similarities=True)] + TAIL,
     # A much smaller transformer: one layer of 128.
-    "diet-1x128": FEATURES + [
-        {"name": "DIETClassifier", "epochs": 40, "constrain_similarities": True, "random_seed": SEED,
-         "number_of_transformer_layers": 1, "transformer_size": 128},
-        {"name": "EntitySynonymMapper"}, SELECTOR],
+    "diet-1x128": FEATURES + [diet(constrain_similarities=True, **SMALL)] + TAIL,
     # The same with accents folded in both vocabularies ("reunion" = "reunión", "policia" = "policía").
-    "diet-1x128-fold": [{**f, "strip_accents": "unicode"} if f["name"] == "CountVectorsFeaturizer" else f
-                        for f in FEATURES] + [
-        {"name": "DIETClassifier", "epochs": 40, "constrain_similarities": True, "random_seed": SEED,
-         "number_of_transformer_layers": 1, "transformer_size": 128},
-        {"name": "EntitySynonymMapper"}, SELECTOR],
+    "diet-1x128-fold": features(fold=True) + [diet(constrain_similarities=True, **SMALL)] + TAIL,
     # Folded accents and word bigrams ("stop sending" vs "send me", "no more").
-    "diet-1x128-fold-bigram": [{**f, "strip_accents": "unicode", **({} if f.get("analyzer") else {"max_ngram": 2})}
-                               if f["name"] == "CountVectorsFeaturizer" else f for f in FEATURES] + [
-        {"name": "DIETClassifier", "epochs": 40, "constrain_similarities": True, "random_seed": SEED,
-         "number_of_transformer_layers": 1, "transformer_size": 128},
-        {"name": "EntitySynonymMapper"}, SELECTOR],
+    "diet-1x128-fold-bigram": features(fold=True, bigrams=True) + [diet(constrain_similarities=True, **SMALL)] + TAIL,
     # A linear model for intents on the same sparse features (class-balanced logistic
     # regression); DIET only tags entities.
-    "logreg-fold-bigram": [{**f, "strip_accents": "unicode", **({} if f.get("analyzer") else {"max_ngram": 2})}
-                           if f["name"] == "CountVectorsFeaturizer" else f for f in FEATURES] + [
+    "logreg-fold-bigram": features(fold=True, bigrams=True) + [
         {"name": "LogisticRegressionClassifier", "max_iter": 300},
-        {"name": "DIETClassifier", "epochs": 40, "random_seed": SEED, "intent_classification": False,
-         "number_of_transformer_layers": 1, "transformer_size": 128},
-        {"name": "EntitySynonymMapper"}, SELECTOR],
+        diet(intent_classification=False, **SMALL)] + TAIL,
     # FAQ topics learned as their own classes, summed back into `faq` (nlu_components/);
     # C=10. Entities by DIET (tagging only) or by a CRF.
-    "topic-logreg-diet-entities": FOLD_BIGRAM + [
-        {"name": "nlu_components.intent_classifier.TopicAwareIntentClassifier"},
-        {"name": "DIETClassifier", "epochs": 40, "random_seed": SEED, "intent_classification": False,
-         "number_of_transformer_layers": 1, "transformer_size": 128},
-        {"name": "EntitySynonymMapper"}, SELECTOR],
-    "topic-logreg-crf-entities": FOLD_BIGRAM + [
-        {"name": "nlu_components.intent_classifier.TopicAwareIntentClassifier"},
-        {"name": "CRFEntityExtractor"},
-        {"name": "EntitySynonymMapper"}, SELECTOR],
+    "topic-logreg-diet-entities": features(fold=True, bigrams=True) + [
+        TOPIC_LOGREG, diet(intent_classification=False, **SMALL)] + TAIL,
+    "topic-logreg-crf-entities": features(fold=True, bigrams=True) + [
+        TOPIC_LOGREG, {"name": "CRFEntityExtractor"}] + TAIL,
     # No transformer: bag of features into DIET's feed-forward layers (CRF still tags entities).
-    "diet-0": FEATURES + [
-        {"name": "DIETClassifier", "epochs": 60, "constrain_similarities": True, "random_seed": SEED,
-         "number_of_transformer_layers": 0},
-        {"name": "EntitySynonymMapper"}, SELECTOR],
+    "diet-0": FEATURES + [diet(epochs=60, constrain_similarities=True, number_of_transformer_layers=0)] + TAIL,
 }
 THRESHOLDS = [0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]
 AMBIGUITY = [0.0, 0.05, 0.1, 0.15]
@@ -114,15 +108,9 @@ def train(name: str, pipeline: list[dict[str, Any]], data: Path) -> float:
 
 
 async def parse_all(name: str, valid: Path) -> tuple[list[dict[str, Any]], list[float]]:
-    import logging
-
-    import structlog
-    from rasa.core.agent import Agent
     from rasa.shared.nlu.training_data.loading import load_data
 
-    logging.getLogger().setLevel(logging.WARNING)
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    agent = Agent.load(str(OUT / "models" / f"{name}.tar.gz"))
+    agent = load_agent(OUT / "models" / f"{name}.tar.gz")
     rows, latencies = [], []
     for message in load_data(str(valid)).intent_examples:
         start = time.perf_counter()

@@ -1,14 +1,13 @@
 """Conversations: one per resident per channel."""
 from __future__ import annotations
 
-import json
 from typing import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
-from bot.sms import Button
+from bot.sms import Button, buttons_from_json, buttons_to_json
 from bot.storage.database import Database
 from bot.storage.models import Conversation
 
@@ -66,14 +65,11 @@ class ConversationStore:
         self._update(conversation_id, language=language)
 
     def set_menu(self, conversation_id: int, buttons: Sequence[Button] | None) -> None:
-        menu = json.dumps([{"title": b.title, "payload": b.payload} for b in buttons]) if buttons else None
-        self._update(conversation_id, menu=menu)
+        self._update(conversation_id, menu=buttons_to_json(buttons))
 
     def flag(self, conversation_id: int, reason: str) -> None:
         self._update(conversation_id, flagged=True, flag_reason=reason, flagged_at=self._clock.now())
 
     @staticmethod
     def menu_of(conversation: Conversation) -> list[Button]:
-        if not conversation.menu:
-            return []
-        return [Button(title=item["title"], payload=item["payload"]) for item in json.loads(conversation.menu)]
+        return buttons_from_json(conversation.menu)

@@ -1,7 +1,6 @@
 """Messages: the transcript, and the durable inbox that makes sure nothing is lost."""
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Sequence
 
@@ -9,7 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.clock import Clock
-from bot.sms import Button
+from bot.sms import Button, buttons_from_json, buttons_to_json
 from bot.storage.database import Database
 from bot.storage.models import Conversation, InboundStatus, Message
 
@@ -104,11 +103,10 @@ class MessageStore:
         buttons: Sequence[Button] = (),
     ) -> Message:
         now = self._clock.now()
-        encoded = json.dumps([{"title": b.title, "payload": b.payload} for b in buttons]) if buttons else None
         with self._db.session() as session:
             message = Message(
                 conversation_id=conversation_id, channel=channel, direction="out", author=author,
-                text=text, status=status, num_media=0, attempts=0, buttons=encoded,
+                text=text, status=status, num_media=0, attempts=0, buttons=buttons_to_json(buttons),
                 created_at=now, updated_at=now,
             )
             session.add(message)
@@ -141,9 +139,7 @@ class MessageStore:
 
     @staticmethod
     def buttons_of(message: Message) -> list[Button]:
-        if not message.buttons:
-            return []
-        return [Button(title=item["title"], payload=item["payload"]) for item in json.loads(message.buttons)]
+        return buttons_from_json(message.buttons)
 
     def after(self, conversation_id: int, after_id: int, limit: int = 200) -> list[Message]:
         """The conversation's messages newer than `after_id`, oldest first (what a chat client
