@@ -16,8 +16,10 @@ from bot.settings import ROOT
 _ANNOTATION = re.compile(r"\[([^\]]+)\](\{[^}]*\}|\([^)]*\))")
 FAQ_TOPICS = sorted(k.split("/", 1)[1] for k in yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
                     if k.startswith("utter_faq/"))
-# choose_topic only ever comes from a menu button's payload, never from NLU.
-INTENTS = [i for i in yaml.safe_load((ROOT / "domain.yml").read_text())["intents"] if i not in ("faq", "choose_topic")]
+# Intents that only ever come from a button's payload or from the pipeline, never from NLU.
+PAYLOAD_ONLY = ("choose_topic", "inform_name", "confirm_unregister", "keep_signup")
+INTENTS = [i for i in yaml.safe_load((ROOT / "domain.yml").read_text())["intents"]
+           if i != "faq" and i not in PAYLOAD_ONLY]
 LABELS = INTENTS + [f"faq/{t}" for t in FAQ_TOPICS]
 
 
