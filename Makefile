@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install model migrate run test validate test-stories pytest eval eval-cv compare-nlu lock clean
+.PHONY: help install model migrate meetings run test validate test-stories pytest eval eval-cv compare-nlu lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -46,7 +46,10 @@ model: install ## train the Rasa model if config, domain or data changed (and on
 migrate: install ## bring the database schema up to date (Alembic)
 	$(PY) -m bot.storage.migrate
 
-run: model migrate ## start everything: Rasa, actions, webhook, worker (+ a local Redis); Ctrl-C stops all
+meetings: migrate ## import the meetings calendar (MEETINGS_CALENDAR, or the demo calendar)
+	$(PY) -m bot.meetings.catalog
+
+run: model migrate meetings ## start everything: Rasa, actions, webhook, worker (+ a local Redis); Ctrl-C stops all
 	$(PY) scripts/start.py
 
 validate: install ## Rasa's own consistency check of domain and training data
