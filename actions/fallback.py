@@ -17,26 +17,21 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.responses import custom_table
+
 LABELS_RESPONSE = "utter_menu_labels"
 # Guesses below this confidence are noise, not worth a menu line.
 MIN_GUESS_CONFIDENCE = 0.1
 MAX_GUESSES = 2
 # Never offered as a guess: nothing to do, or handled before NLU (safety screen).
 NOT_OFFERED = {"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny",
-               "emergency", "crisis", "change_language", "choose_topic"}
+               "emergency", "crisis", "change_language", "choose_topic", "leave_form", "inform_name",
+               "confirm_unregister", "keep_signup"}
 
 
 def menu_labels(domain: Dict[Text, Any], language: Optional[Text]) -> Dict[Text, Text]:
     """The label table of utter_menu_labels for a language (the unconditioned one otherwise)."""
-    default: Dict[Text, Text] = {}
-    for variation in (domain.get("responses") or {}).get(LABELS_RESPONSE) or []:
-        labels = variation.get("custom") or {}
-        conditions = variation.get("condition") or []
-        if not conditions:
-            default = labels
-        elif any(c.get("name") == "language" and c.get("value") == language for c in conditions):
-            return labels
-    return default
+    return custom_table(domain.get("responses") or {}, LABELS_RESPONSE, language)
 
 
 def _faq_topic(latest: Dict[Text, Any]) -> Optional[Text]:

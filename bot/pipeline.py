@@ -8,13 +8,16 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 from bot import language as languages
 from bot.consent import ConsentKeyword, classify
 from bot.department import DepartmentProfile
 from bot.identity import sender_id
 from bot.outbound import OutboundService
+from bot.private_answers import (
+    PRIVATE_NAME_MARKER, PRIVATE_NAME_PAYLOAD, QUESTION_CONFIDENCE, QUESTION_INTENTS, name_from,
+)
 from bot.rasa_client import RasaClient, RasaError
 from bot.responses import ResponseCatalog
 from bot.safety import SafetyKind, SafetyScreen
@@ -117,6 +120,7 @@ class ConversationPipeline:
 
         rasa_text = self._resolve_menu_reply(conversation, text)
         language = self._language_from_payload(conversation, rasa_text, language)
+        rasa_text = self._keep_private(conversation, rasa_text)
         try:
             turn = self._rasa.turn(
                 sender_id(self._config.sender_key, conversation.channel, conversation.address),
@@ -133,6 +137,10 @@ class ConversationPipeline:
             raise TurnDeferred(message.id, attempts) from exc
 
         offered: Sequence[Button] = ()
+        expecting = next((m.custom.get("expect") for m in turn.messages
+                          if m.custom and m.custom.get("expect") == PRIVATE_NAME_MARKER), None)
+        if expecting != conversation.expecting:
+            self._conversations.set_expecting(conversation.id, expecting)
         for bot_message in turn.messages:
             body = bot_message.text
             if bot_message.image:
@@ -170,6 +178,23 @@ class ConversationPipeline:
             return match.group("lang")
         return language
 
+    def _keep_private(self, conversation: Conversation, text: str) -> str:
+        """A name asked for by a form goes to the database, never to Rasa (bot/private_answers.py).
+        A question asked instead of the name goes to Rasa unchanged (the form resumes after)."""
+        if conversation.expecting != PRIVATE_NAME_MARKER or text.startswith("/"):
+            return text
+        name = name_from(text)
+        if name is None:
+            return text
+        try:
+            intent, confidence = self._rasa.parse(text[:MAX_NLU_CHARS])
+        except RasaError:
+            intent, confidence = None, 0.0
+        if intent in QUESTION_INTENTS and confidence >= QUESTION_CONFIDENCE:
+            return text
+        self._conversations.keep_private_answer(conversation.id, name)
+        return PRIVATE_NAME_PAYLOAD
+
     def _resolve_menu_reply(self, conversation: Conversation, text: str) -> str:
         """'2' after a numbered menu means the second button's payload."""
         menu = self._conversations.menu_of(conversation)
@@ -184,9 +209,10 @@ class ConversationPipeline:
     def slots(self, language: str) -> dict[str, Any]:
         return {**self._profile.slot_values(language), "language": language}
 
-    def reply_with(self, conversation: Conversation, response: str, language: str, author: str = "assistant") -> None:
+    def reply_with(self, conversation: Conversation, response: str, language: str, author: str = "assistant",
+                   values: Mapping[str, Any] | None = None) -> None:
         """Send one domain.yml response outside a Rasa turn (safety, consent, apologies, notices)."""
-        rendered = self._catalog.render(response, self.slots(language))
+        rendered = self._catalog.render(response, {**self.slots(language), **(values or {})})
         self._send(conversation, rendered.text, rendered.buttons, language, author)
 
     def _send(self, conversation: Conversation, text: str, buttons: Sequence[Button], language: str,

@@ -47,8 +47,22 @@ class RasaTurn:
 class RasaClient:
     def __init__(self, base_url: str, timeout: float = 10.0, session: requests.Session | None = None) -> None:
         self._url = base_url.rstrip("/") + "/webhooks/rest/webhook"
+        self._parse_url = base_url.rstrip("/") + "/model/parse"
         self._timeout = timeout
         self._session = session or requests.Session()
+
+    def parse(self, text: str) -> tuple[str | None, float]:
+        """NLU only (POST /model/parse): nothing is written to any tracker."""
+        try:
+            response = self._session.post(self._parse_url, json={"text": text}, timeout=(3.0, self._timeout))
+            if response.status_code >= 400:
+                raise RasaUnavailable(f"HTTP {response.status_code}")
+            intent = (response.json() or {}).get("intent") or {}
+        except requests.RequestException as exc:
+            raise RasaUnavailable(type(exc).__name__) from exc
+        except (ValueError, AttributeError) as exc:
+            raise RasaBrokenReply("not JSON") from exc
+        return intent.get("name"), float(intent.get("confidence") or 0.0)
 
     def turn(self, sender_id: str, text: str, metadata: Mapping[str, Any]) -> RasaTurn:
         payload = {"sender": sender_id, "message": text, "metadata": dict(metadata)}

@@ -41,6 +41,22 @@ def _matches(variation: Mapping[str, Any], slots: Mapping[str, Any]) -> bool:
     return True
 
 
+def custom_table(responses: Mapping[str, Any], name: str, language: str | None) -> dict[str, Any]:
+    """The `custom:` table of a response for a language (else its unconditioned variation).
+
+    Word tables (menu labels, day and month names) live in domain.yml like every other word
+    a resident reads; this reads them from a raw `responses:` mapping (Rasa's or ours)."""
+    default: dict[str, Any] = {}
+    for variation in responses.get(name) or []:
+        table = dict(variation.get("custom") or {})
+        conditions = variation.get("condition") or []
+        if not conditions:
+            default = table
+        elif any(c.get("name") == "language" and c.get("value") == language for c in conditions):
+            return table
+    return default
+
+
 class ResponseCatalog:
     """The `responses:` section of domain.yml."""
 
@@ -52,6 +68,9 @@ class ResponseCatalog:
         with open(domain_path, encoding="utf-8") as handle:
             domain = yaml.safe_load(handle) or {}
         return cls(domain.get("responses") or {})
+
+    def custom(self, name: str, language: str | None) -> dict[str, Any]:
+        return custom_table(self._responses, name, language)
 
     def names(self) -> list[str]:
         return sorted(self._responses)

@@ -13,6 +13,10 @@ from rq import Queue
 from bot.chat_notices import ChatNotifier
 from bot.clock import Clock, SystemClock
 from bot.department import DepartmentProfile
+from bot.meetings.notices import NoticeRules, NoticeSweep, notice_values
+from bot.meetings.service import MeetingService
+from bot.meetings.store import MeetingStore, SignupStore
+from bot.meetings.wording import WORDS_RESPONSE
 from bot.guards import Deduplicator, RateLimiter
 from bot.outbound import DevOutboxGateway, OutboundService, SmsGateway, TwilioConfig, TwilioGateway
 from bot.pipeline import ConversationPipeline, PipelineConfig
@@ -24,6 +28,7 @@ from bot.storage.consent import ConsentStore
 from bot.storage.conversations import ConversationStore
 from bot.storage.database import Database
 from bot.storage.messages import MessageStore
+from bot.storage.models import Conversation, Meeting, Signup
 
 
 @dataclass
@@ -63,6 +68,27 @@ class Services:
     @cached_property
     def consent(self) -> ConsentStore:
         return ConsentStore(self.db, self.clock)
+
+    @cached_property
+    def meeting_service(self) -> MeetingService:
+        return MeetingService(
+            MeetingStore(self.db, self.clock), SignupStore(self.db, self.clock), self.conversations,
+            self.clock, self.profile.timezone, self.settings.meetings_page_size, self.settings.public_url,
+        )
+
+    @cached_property
+    def notice_sweep(self) -> NoticeSweep:
+        def send(conversation: Conversation, response: str, meeting: Meeting, signup: Signup) -> None:
+            language = conversation.language or self.profile.languages[0]
+            words = self.catalog.custom(WORDS_RESPONSE, language)
+            self.pipeline.reply_with(conversation, response, language, author="system",
+                                     values=notice_values(meeting, signup, words))
+
+        def opted_out(conversation: Conversation) -> bool:
+            return conversation.channel == "sms" and self.consent.is_opted_out(conversation.address_hash)
+
+        rules = NoticeRules(self.settings.meeting_reminder_minutes, self.settings.quiet_hours, self.profile.timezone)
+        return NoticeSweep(self.db, self.clock, rules, send, opted_out)
 
     @cached_property
     def dedupe(self) -> Deduplicator:

@@ -46,6 +46,21 @@ def _delays(env: Mapping[str, str], name: str, default: tuple[float, ...]) -> tu
     return tuple(float(part) for part in raw.split(",") if part.strip())
 
 
+def _quiet_hours(env: Mapping[str, str], name: str, default: tuple[str, str]) -> tuple[str, str]:
+    """"21:00-08:00" (local time, may wrap midnight); "" keeps the default, "off" disables."""
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"off", "none", "0"}:
+        return ("00:00", "00:00")
+    start, _, end = raw.partition("-")
+    for part in (start, end):
+        hours, _, minutes = part.strip().partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and int(hours) < 24 and int(minutes) < 60):
+            raise ValueError(f"{name} must look like 21:00-08:00, not {raw!r}")
+    return (start.strip(), end.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str = f"sqlite:///{ROOT / 'var' / 'assistant.db'}"
@@ -78,6 +93,14 @@ class Settings:
     web_sessions_per_ip: int = 20
     web_sessions_window_seconds: int = 3600
     web_poll_wait_seconds: int = 20
+    web_session_idle_seconds: int = 7 * 24 * 3600
+    webhook_port: int = 5000
+    sweep_interval_seconds: float = 30.0
+    staff_accounts: str | None = None
+    meetings_calendar: str | None = None
+    meeting_reminder_minutes: tuple[int, ...] = (24 * 60, 120)
+    quiet_hours: tuple[str, str] = ("21:00", "08:00")
+    meetings_page_size: int = 3
     log_level: str = "INFO"
     extra: Mapping[str, str] = field(default_factory=dict)
 
@@ -89,6 +112,11 @@ class Settings:
             and self.twilio_auth_token
             and (self.twilio_from_number or self.twilio_messaging_service_sid)
         )
+
+    @property
+    def public_url(self) -> str:
+        """Where residents reach the webhook (links in texts): PUBLIC_BASE_URL, else this machine."""
+        return self.public_base_url or f"http://127.0.0.1:{self.webhook_port}"
 
     @property
     def signing_token(self) -> str:
@@ -140,5 +168,14 @@ class Settings:
             web_sessions_per_ip=_int(env, "WEB_SESSIONS_PER_IP", base.web_sessions_per_ip),
             web_sessions_window_seconds=_int(env, "WEB_SESSIONS_WINDOW_SECONDS", base.web_sessions_window_seconds),
             web_poll_wait_seconds=_int(env, "WEB_POLL_WAIT_SECONDS", base.web_poll_wait_seconds),
+            web_session_idle_seconds=_int(env, "WEB_SESSION_IDLE_SECONDS", base.web_session_idle_seconds),
+            webhook_port=_int(env, "WEBHOOK_PORT", base.webhook_port),
+            sweep_interval_seconds=_float(env, "SWEEP_INTERVAL", base.sweep_interval_seconds),
+            staff_accounts=env.get("STAFF_ACCOUNTS") or None,
+            meetings_calendar=env.get("MEETINGS_CALENDAR") or None,
+            meeting_reminder_minutes=tuple(int(m) for m in _delays(env, "MEETING_REMINDER_MINUTES",
+                                                                   base.meeting_reminder_minutes)),
+            quiet_hours=_quiet_hours(env, "QUIET_HOURS", base.quiet_hours),
+            meetings_page_size=_int(env, "MEETINGS_PAGE_SIZE", base.meetings_page_size),
             log_level=env.get("LOG_LEVEL") or base.log_level,
         )

@@ -3,7 +3,6 @@ delayed retries) on the inbound queue, after re-enqueuing anything left unfinish
 from __future__ import annotations
 
 import logging
-import os
 
 from rq import Worker
 
@@ -12,8 +11,8 @@ from bot.services import get_services
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"))
     services = get_services()
+    logging.basicConfig(level=services.settings.log_level)
     if services.settings.problems():
         raise SystemExit("; ".join(services.settings.problems()))
     try:

@@ -9,10 +9,11 @@ import sys
 import time
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import urlparse, urlunparse
+from zoneinfo import ZoneInfo
 
 import pytest
 import redis
@@ -20,8 +21,13 @@ import requests
 from rq import SimpleWorker
 from sqlalchemy import create_engine, text
 
+from bot.clock import SystemClock
+from bot.department import DepartmentProfile
+from bot.meetings.catalog import CatalogService
+from bot.meetings.demo_calendar import demo_calendar
 from bot.services import Services, use_services
 from bot.settings import ROOT, Settings
+from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from scripts.localredis import LocalRedis, free_port
 from tests.fakes.twilio_api import FakeTwilio
@@ -93,7 +99,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: s
     assert postgres_url is not None
     engine = create_engine(postgres_url, future=True)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE messages, conversations, opt_outs RESTART IDENTITY CASCADE"))
+        conn.execute(text("TRUNCATE signup_notices, signups, meetings, messages, conversations, opt_outs "
+                          "RESTART IDENTITY CASCADE"))
     engine.dispose()
     return postgres_url
 
@@ -151,10 +158,29 @@ def fake_twilio() -> Iterator[FakeTwilio]:
 # -- A real Rasa server and action server ----------------------------------------------------
 
 class RasaStack:
-    def __init__(self, url: str, action_url: str, processes: list[subprocess.Popen[bytes]]) -> None:
+    def __init__(self, url: str, action_url: str, processes: list[subprocess.Popen[bytes]],
+                 database_url: str) -> None:
         self.url = url
         self.action_url = action_url
         self.processes = processes
+        # The action server reads meetings and sign-ups here: live tests share it.
+        self.database_url = database_url
+
+
+def _stack_database(directory: Path) -> str:
+    """A migrated SQLite database holding the demo meetings calendar (as `make run` has)."""
+    url = f"sqlite:///{directory / 'assistant.db'}"
+    upgrade(url)
+    profile = DepartmentProfile.load(ROOT / "department.yml")
+    clock = SystemClock()
+    today = clock.now().replace(tzinfo=timezone.utc).astimezone(ZoneInfo(profile.timezone)).date()
+    db = Database(url)
+    try:
+        CatalogService(db, clock, profile.timezone, profile.languages).import_ics(
+            demo_calendar(today, profile.timezone))
+    finally:
+        db.dispose()
+    return url
 
 
 def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
@@ -176,12 +202,14 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory, redis_server: LocalRedi
     if not MODEL.exists():
         raise RuntimeError("no trained model: run `make model` (make test does it)")
     logs = tmp_path_factory.mktemp("rasa-logs")
+    database_url = _stack_database(tmp_path_factory.mktemp("stack-db"))
     rasa_port, action_port = free_port(), free_port()
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT),
            "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
            "RASA_REDIS_HOST": "127.0.0.1", "RASA_REDIS_PORT": str(redis_server.port), "RASA_REDIS_DB": "1",
-           "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
+           "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "DATABASE_URL": database_url, "SENDER_ID_KEY": "test-key",
+           "PUBLIC_BASE_URL": "https://assistant.example"}
     action_log, rasa_log = logs / "actions.log", logs / "rasa.log"
     actions = subprocess.Popen(
         [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
@@ -190,7 +218,8 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory, redis_server: LocalRedi
         [str(bin_dir / "rasa"), "run", "--model", str(MODEL), "--interface", "127.0.0.1",
          "--port", str(rasa_port), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
         cwd=ROOT, env=env, stdout=open(rasa_log, "wb"), stderr=subprocess.STDOUT)
-    stack = RasaStack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", [actions, server])
+    stack = RasaStack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", [actions, server],
+                      database_url)
     try:
         _wait_http(f"{stack.action_url}/health", actions, 120, action_log)
         _wait_http(f"{stack.url}/webhooks/rest/", server, 300, rasa_log)
@@ -207,5 +236,5 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory, redis_server: LocalRedi
 
 @pytest.fixture
 def live(make_services: Callable[..., Services], rasa_stack: RasaStack) -> Services:
-    """Services talking to the session's real Rasa and action servers."""
-    return make_services(rasa_url=rasa_stack.url)
+    """Services talking to the session's real Rasa and action servers (and their database)."""
+    return make_services(rasa_url=rasa_stack.url, database_url=rasa_stack.database_url)

@@ -70,6 +70,23 @@ class ConversationStore:
     def flag(self, conversation_id: int, reason: str) -> None:
         self._update(conversation_id, flagged=True, flag_reason=reason, flagged_at=self._clock.now())
 
+    def set_expecting(self, conversation_id: int, expecting: str | None) -> None:
+        self._update(conversation_id, expecting=expecting)
+
+    def keep_private_answer(self, conversation_id: int, answer: str) -> None:
+        self._update(conversation_id, private_answer=answer, expecting=None)
+
+    def take_private_answer(self, conversation_id: int) -> str | None:
+        """The kept answer, removed in the same transaction (used once)."""
+        with self._db.session() as session:
+            conversation = session.get(Conversation, conversation_id)
+            if conversation is None:
+                return None
+            answer = conversation.private_answer
+            conversation.private_answer = None
+            conversation.updated_at = self._clock.now()
+            return answer
+
     @staticmethod
     def menu_of(conversation: Conversation) -> list[Button]:
         return buttons_from_json(conversation.menu)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+    Boolean, Column, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text,
 )
 from sqlalchemy.orm import declarative_base
 
@@ -23,6 +23,9 @@ class Conversation(Base):
     address = Column(String(255), nullable=False)
     language = Column(String(8), nullable=True)
     menu = Column(Text, nullable=True)  # JSON list of {title, payload} offered in the last reply
+    # A form asked for something kept out of Rasa (bot/private_answers.py) and the answer.
+    expecting = Column(String(32), nullable=True)
+    private_answer = Column(String(120), nullable=True)
     flagged = Column(Boolean, nullable=False, default=False)
     flag_reason = Column(String(32), nullable=True)
     flagged_at = Column(DateTime, nullable=True)
@@ -70,6 +73,88 @@ class OptOut(Base):
     opted_out = Column(Boolean, nullable=False)
     keyword = Column(String(16), nullable=True)
     changed_at = Column(DateTime, nullable=False)
+
+
+class Meeting(Base):
+    """One community meeting (one occurrence of a recurring calendar event).
+
+    `source_uid` identifies it in the department's calendar (iCalendar UID, plus the
+    occurrence start for recurring events; or the YAML id), so re-imports update in place.
+    Times are naive UTC like every stored timestamp; `timezone` is how residents read them.
+    `version` goes up when the time or place changes or the meeting is called off: a sweep
+    tells registered residents once per version. `seats_taken` is kept in the same
+    transaction as the sign-ups, so a conditional UPDATE can give away the last seat once."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (Index("ix_meetings_starts_at", "starts_at"),)
+
+    id = Column(Integer, primary_key=True)
+    source_uid = Column(String(255), nullable=False, unique=True)
+    title = Column(String(200), nullable=False)
+    kind = Column(String(40), nullable=False)  # a meeting_type value (town_hall, ...)
+    starts_at = Column(DateTime, nullable=False)
+    ends_at = Column(DateTime, nullable=False)
+    timezone = Column(String(64), nullable=False)
+    address = Column(String(255), nullable=True)
+    room = Column(String(120), nullable=True)
+    virtual_url = Column(String(500), nullable=True)
+    neighborhood = Column(String(120), nullable=True)
+    zipcode = Column(String(10), nullable=True)
+    capacity = Column(Integer, nullable=True)  # None: no limit
+    seats_taken = Column(Integer, nullable=False, default=0)
+    languages = Column(String(32), nullable=False, default="en")  # comma-separated: "en,es"
+    accessibility = Column(Text, nullable=True)
+    description = Column(Text, nullable=True)
+    status = Column(String(16), nullable=False, default="scheduled")  # scheduled | cancelled
+    version = Column(Integer, nullable=False, default=1)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
+class Signup(Base):
+    """A resident's registration for one meeting (or a place on its waitlist)."""
+
+    __tablename__ = "signups"
+    __table_args__ = (
+        Index("ix_signups_meeting", "meeting_id", "status", "id"),
+        Index("ix_signups_conversation", "conversation_id", "status"),
+        # one active sign-up per resident per meeting, even when two requests race
+        Index("uq_signups_active", "meeting_id", "conversation_id", unique=True,
+              sqlite_where=text("status IN ('registered', 'waitlisted')"),
+              postgresql_where=text("status IN ('registered', 'waitlisted')")),
+    )
+
+    id = Column(Integer, primary_key=True)
+    code = Column(String(16), nullable=False, unique=True)  # the resident's reference, "M-4K7Q"
+    meeting_id = Column(Integer, ForeignKey("meetings.id"), nullable=False)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False)
+    name = Column(String(120), nullable=False)  # personal data: staff roster only
+    party_size = Column(Integer, nullable=False, default=1)
+    reminders = Column(Boolean, nullable=False, default=False)  # consented to reminder texts
+    status = Column(String(16), nullable=False)  # registered | waitlisted | cancelled
+    notified_version = Column(Integer, nullable=False, default=1)
+    promoted_at = Column(DateTime, nullable=True)  # moved in from the waitlist
+    cancelled_at = Column(DateTime, nullable=True)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
+class SignupNotice(Base):
+    """A one-time text about a sign-up (a reminder, "you're in", "the meeting moved").
+    The primary key makes each notice happen once, whatever the number of sweepers."""
+
+    __tablename__ = "signup_notices"
+
+    signup_id = Column(Integer, ForeignKey("signups.id"), primary_key=True)
+    kind = Column(String(32), primary_key=True)  # reminder_1440 | promoted | changed_3 ...
+    outcome = Column(String(16), nullable=False)  # sent | skipped
+    created_at = Column(DateTime, nullable=False)
+
+
+class SignupStatus:
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
 
 
 class InboundStatus:

@@ -32,8 +32,23 @@ def _variations() -> list[tuple[str, str, dict]]:  # type: ignore[type-arg]
 CASES = _variations()
 
 
+# Values the meeting actions and the notice sweep fill in at run time, at their longest
+# (bot/meetings/wording.py shortens titles to 40 and places to 80 characters).
+RUNTIME_VALUES = {
+    "meeting_title": "Neighborhood Watch: Harbor District Meet",
+    "meeting_when": "Wed Nov 25 10:30am",
+    "meeting_place": "Port Alder Community Center, 1200 Harbor Boulevard, Room 204B (upstairs, left)",
+    "code": "M-4K7Q",
+    "calendar_link": "https://portalderpd.example/meetings/12345.ics",
+    "party_size": "10",
+    "max_party": "10",
+    "reminders_note": " Reminders: yes.",
+    "signup_lines": "\n".join(["Wed Nov 25 10:30am Neighborhood Watch: Harbor District Meet (M-4K7Q, waitlist)"] * 3),
+}
+
+
 def _sms(variation: dict, language: str) -> str:  # type: ignore[type-arg]
-    slots = {**PROFILE.slot_values(language), "language": language}
+    slots = {**PROFILE.slot_values(language), "language": language, **RUNTIME_VALUES}
     buttons = [Button(fill(b["title"], slots), b["payload"]) for b in variation.get("buttons") or []]
     return normalize_gsm(render_menu(fill(variation.get("text", ""), slots), buttons, language))
 

@@ -21,8 +21,10 @@ def menu_or_echo(message: str) -> Reply:
 
 
 class ScriptedRasa:
-    def __init__(self, script: Callable[[str], Reply] = menu_or_echo) -> None:
+    def __init__(self, script: Callable[[str], Reply] = menu_or_echo,
+                 parse: Callable[[str], tuple[str, float]] | None = None) -> None:
         self.script = script
+        self.parse = parse or (lambda text: ("nlu_fallback", 0.3))
         self.received: list[dict[str, Any]] = []
         self._server: LoopbackServer | None = None
 
@@ -37,6 +39,11 @@ class ScriptedRasa:
         class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
                 payload = json.loads(self.read_body() or b"{}")
+                if self.path == "/model/parse":  # NLU only: no turn, nothing recorded
+                    intent, confidence = owner.parse(str(payload.get("text", "")))
+                    self.reply_json(200, {"text": payload.get("text"),
+                                          "intent": {"name": intent, "confidence": confidence}})
+                    return
                 owner.received.append(payload)
                 reply = owner.script(str(payload.get("message", "")))
                 self.reply_json(200, reply + [{"custom": {"nlu": {"intent": "scripted", "confidence": 1.0}}}])

@@ -1,0 +1,1 @@
+"""Community meetings: the catalog, sign-ups and the texts about them."""
