@@ -9,6 +9,12 @@ Inbound web messages take the same path as SMS (bot/inbox.py: dedupe, store, per
 rate limit, queue); the pipeline skips consent keywords for the web channel and applies
 the safety screen. Readers long-poll: a Redis channel per conversation wakes them when a
 message is stored, on whichever webhook replica they wait (bot/chat_notices.py).
+
+A session expires after WEB_SESSION_IDLE_SECONDS without a message (from the resident, the
+assistant or staff), judged from the transcript already in the database: the conversation's
+start and every message's time. Any silence that long anywhere in the transcript ends the
+session for good, so a message stored later (a staff reply to an old chat) cannot revive a
+token that was left on a shared computer.
 """
 from __future__ import annotations
 
@@ -16,6 +22,10 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Iterable
+
+from sqlalchemy import select
 
 from bot.chat_notices import ChatNotifier
 from bot.guards import RateLimiter
@@ -34,6 +44,15 @@ MAX_MESSAGES_PER_READ = 200
 def session_address(token: str) -> str:
     """What the database keeps for a session: a one-way digest of the token."""
     return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def longest_silence(started: datetime, stamps: Iterable[datetime], now: datetime) -> timedelta:
+    """The longest time without a message between the session's start and now."""
+    longest, previous = timedelta(0), started
+    for stamp in [*stamps, now]:
+        longest = max(longest, stamp - previous)
+        previous = max(previous, stamp)
+    return longest
 
 
 @dataclass(frozen=True)
@@ -70,8 +89,22 @@ class WebChatService:
         if not TOKEN_PATTERN.match(token):
             return None
         s = self._s
-        return s.conversations.find(CHANNEL, address_hash(s.settings.sender_id_key, CHANNEL,
-                                                          session_address(token)))
+        conversation = s.conversations.find(CHANNEL, address_hash(s.settings.sender_id_key, CHANNEL,
+                                                                  session_address(token)))
+        if conversation is None or self.expired(conversation):
+            return None
+        return conversation
+
+    def expired(self, conversation: Conversation) -> bool:
+        """True once the session has gone WEB_SESSION_IDLE_SECONDS without a message."""
+        idle_seconds = self._s.settings.web_session_idle_seconds
+        if idle_seconds <= 0:
+            return False
+        with self._s.db.session() as session:
+            stamps = list(session.execute(
+                select(Message.created_at).where(Message.conversation_id == conversation.id).order_by(Message.id)
+            ).scalars())
+        return longest_silence(conversation.created_at, stamps, self._s.clock.now()) > timedelta(seconds=idle_seconds)
 
     # -- flood guards (per client IP; per session is the inbox's per-sender limit) ---------------
 

@@ -5,8 +5,11 @@
     GET  /chat/api/messages  (token)   ?after=<id>&wait=<seconds>     -> 200 {"messages", "language"}
     GET  /chat/api/strings                                            -> 200 the widget's interface text
 
-The token goes in `Authorization: Bearer <token>`. Cross-origin calls are answered only for
-the origins in WEB_ALLOWED_ORIGINS (and the webhook's own); any other Origin gets 403.
+The token goes in `Authorization: Bearer <token>`. A session that has had no message for
+WEB_SESSION_IDLE_SECONDS is answered exactly like an unknown one (401, same body, so nobody
+learns whether a token ever existed): the widget then starts a new session. Cross-origin calls
+are answered only for the origins in WEB_ALLOWED_ORIGINS (and the webhook's own); any other
+Origin gets 403.
 Errors are JSON with a sentence that says what to fix. Text is returned as JSON data and
 the widget puts it in the page with textContent: nothing a resident, the assistant or
 staff write is ever parsed as HTML.

@@ -2,7 +2,8 @@
 
 Registered only in development (no real Twilio credentials), like the development phone.
 The page sends the strict Content-Security-Policy a department can copy: the widget needs
-nothing inline, only script, style and fetch access to the webhook's origin.
+nothing inline, only script, style and fetch access to the webhook's origin, and images over
+https (the assistant's and staff's messages may show one; narrow img-src to your image hosts).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from bot.services import Services
 bp = Blueprint("demo", __name__, url_prefix="/demo")
 
 CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' https:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
 

@@ -245,3 +245,19 @@ def test_a_staff_reply_through_the_outbound_path_reaches_the_widget(client: Flas
     browser.say("can a person help me?")
     services.outbound.send(_conversation(services, browser), "Hi, this is Officer Diaz.", author="staff")
     assert [(m["author"], m["text"]) for m in browser.replies()] == [("staff", "Hi, this is Officer Diaz.")]
+
+
+def test_an_image_in_a_reply_reaches_the_widget_as_a_line_of_its_own(make_services: Callable[..., Services]) -> None:
+    """Rasa responses with `image:`: the widget shows a line that is only an image address as the
+    image (webhook/static/widget.js; seen in the browser test)."""
+    image = "https://img.portalderpd.example/maps/station.png"
+    server = ScriptedRasa(lambda message: [{"text": "Here is a map of the station.", "image": image},
+                                           {"image": image}]).start()
+    try:
+        services = make_services(rasa_url=server.url)
+        browser = ChatBrowser(create_app(services=services).test_client())
+        browser.say("where is the station")
+        run_worker(services)
+        assert [m["text"] for m in browser.replies()] == [f"Here is a map of the station.\n{image}", image]
+    finally:
+        server.stop()

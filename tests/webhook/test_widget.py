@@ -45,6 +45,21 @@ def test_interface_strings_exist_in_english_and_spanish_with_the_same_keys() -> 
     assert "911" in strings["en"]["emergency"] and "911" in strings["es"]["emergency"]
 
 
+def test_image_descriptions_and_the_expiry_note_exist_in_both_languages() -> None:
+    strings = interface_strings()
+    for name in ("image_alt", "expired"):
+        assert strings["en"][name] and strings["es"][name] and strings["en"][name] != strings["es"][name]
+
+
+def test_the_demo_policy_allows_https_images_and_nothing_else_new() -> None:
+    directives = dict(part.strip().split(" ", 1) for part in CONTENT_SECURITY_POLICY.split(";"))
+    assert directives["img-src"].split() == ["'self'", "https:"]  # images in replies; no http:, data: or *
+    assert directives["default-src"] == "'none'"
+    for name in ("script-src", "style-src", "connect-src"):
+        assert directives[name] == "'self'"
+    assert directives["frame-ancestors"] == directives["base-uri"] == directives["form-action"] == "'none'"
+
+
 def test_no_interface_string_mentions_a_carrier_opt_out_word() -> None:
     for language, table in interface_strings().items():
         for name, value in table.items():

@@ -5,8 +5,12 @@
              data-greeting="Hi! Ask me about our programs."></script>
 
    No framework, no build step. Everything the assistant, staff or a resident writes is put
-   in the page with textContent (links are built as elements), never parsed as HTML.
-   The session token lives in this site's localStorage, so a reload keeps the conversation. */
+   in the page with textContent (links and images are built as elements), never parsed as HTML.
+   The session token lives in this site's localStorage, so a reload keeps the conversation.
+   A line of an assistant or staff message that is only an http(s) address of a .png, .jpg,
+   .jpeg, .gif or .webp file is shown as the image (a site with a Content-Security-Policy
+   allows those hosts, or https:, in img-src). A session the server no longer knows (it
+   expired after days without messages) is replaced by a new one, and the resident is told. */
 (function () {
   "use strict";
 
@@ -27,6 +31,7 @@
   var lastId = 0;
   var seen = {};
   var polling = false;
+  var pollRequest = null;  // the AbortController of the read in flight
   var retryDelay = 1000;
   var unread = 0;
   var ui = {};
@@ -90,13 +95,13 @@
     String(text).replace(LINK, function (match, _g, offset) {
       var found = match.replace(/[.,;:!?)]+$/, "");
       parent.appendChild(document.createTextNode(text.slice(last, offset)));
-      var link = el("a", "rc-link", found);
+      var link;
       if (/^\d{3}-\d{3}-\d{4}$/.test(found)) {
+        link = el("a", "rc-link", found);
         link.href = "tel:" + found.replace(/-/g, "");
       } else {
-        link.href = /^https?:\/\//i.test(found) ? found : "https://" + found;
-        link.target = "_blank";
-        link.rel = "noopener noreferrer";
+        link = linkTo(/^https?:\/\//i.test(found) ? found : "https://" + found);
+        link.textContent = found;
       }
       parent.appendChild(link);
       last = offset + found.length;
@@ -105,15 +110,71 @@
     parent.appendChild(document.createTextNode(text.slice(last)));
   }
 
+  // Assistant and staff messages: a line that is only the address of an image shows the image.
+  var IMAGE_FILE = /\.(png|jpe?g|gif|webp)$/i;
+
+  function imageAddress(line) {
+    var candidate = line.trim();
+    if (!/^https?:\/\/\S+$/i.test(candidate)) return null;
+    var url;
+    try { url = new URL(candidate); } catch (e) { return null; }
+    if (url.protocol !== "https:" && url.protocol !== "http:") return null;
+    return IMAGE_FILE.test(url.pathname) ? url.href : null;
+  }
+
+  function linkTo(address) {
+    var link = el("a", "rc-link", address);
+    link.href = address;
+    link.target = "_blank";
+    link.rel = "noopener noreferrer";
+    return link;
+  }
+
+  function image(address) {
+    var img = el("img", "rc-image");
+    img.alt = t("image_alt");
+    img.referrerPolicy = "no-referrer";
+    img.decoding = "async";
+    img.addEventListener("load", function () { ui.log.scrollTop = ui.log.scrollHeight; });
+    img.addEventListener("error", function () {  // unreachable or refused: the address, as a link
+      if (img.parentNode) img.parentNode.replaceChild(linkTo(address), img);
+    });
+    img.src = address;
+    return img;
+  }
+
+  // The image is a block of its own: blank lines around it are dropped.
+  function appendBody(parent, text, images) {
+    var pending = [];
+    var afterImage = false;
+    var flush = function () {
+      while (pending.length && !pending[pending.length - 1].trim()) pending.pop();
+      if (pending.length) appendText(parent, pending.join("\n"));
+      pending = [];
+    };
+    String(text).split("\n").forEach(function (line) {
+      var address = images ? imageAddress(line) : null;
+      if (address) {
+        flush();
+        parent.appendChild(image(address));
+        afterImage = true;
+      } else if (!(afterImage && !pending.length && !line.trim())) {
+        pending.push(line);
+      }
+    });
+    if (afterImage) flush();
+    else if (pending.length) appendText(parent, pending.join("\n"));
+  }
+
   // -- the API -------------------------------------------------------------------------------
 
-  function call(method, path, body) {
+  function call(method, path, body, signal) {
     var headers = {};
     if (token) headers.Authorization = "Bearer " + token;
     if (body !== undefined) headers["Content-Type"] = "application/json";
     return fetch(API + path, {
       method: method, headers: headers, credentials: "omit", mode: "cors",
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : JSON.stringify(body), signal: signal,
     });
   }
 
@@ -125,6 +186,7 @@
       token = data.token;
       storage("local", "token", token);
       lastId = 0;
+      stopPolling();  // a read of the old session must not hold up the new one's
       return token;
     });
   }
@@ -132,29 +194,61 @@
   function forgetSession() {
     token = null;
     storage("local", "token", null);
+    stopPolling();
   }
 
+  function stopPolling() {
+    if (pollRequest) pollRequest.abort();
+    pollRequest = null;
+  }
+
+  // The server refused a token (401): the session expired (or the server forgot it). The next
+  // message starts a new session; the old messages leave the panel and a note says why.
+  function expired(used) {
+    if (token !== used) return;  // a new session has already replaced it
+    forgetSession();
+    Array.prototype.forEach.call(ui.log.querySelectorAll(".rc-msg[data-id], .rc-note"), function (item) {
+      item.parentNode.removeChild(item);
+    });
+    showButtons([]);
+    ui.log.appendChild(el("p", "rc-note", t("expired")));
+    ui.log.scrollTop = ui.log.scrollHeight;
+  }
+
+  // Long polling. A read belongs to the session it was started with: when that session is
+  // replaced (it expired), the read is cancelled and its answer, if any, ignored.
   function poll(wait) {
     if (!token || polling) return;
     polling = true;
-    call("GET", "/messages?after=" + lastId + "&wait=" + wait).then(function (r) {
-      if (r.status === 401) { forgetSession(); return null; }
-      if (!r.ok) throw new Error("poll " + r.status);
-      return r.json();
-    }).then(function (data) {
+    var used = token;
+    var controller = window.AbortController ? new window.AbortController() : null;
+    pollRequest = controller;
+    var done = function () {
       polling = false;
-      if (!data) return;
-      setStatus("");
-      retryDelay = 1000;
-      if (data.language && pickLanguage(data.language) !== language) setLanguage(pickLanguage(data.language));
-      data.messages.forEach(showMessage);
-      poll(POLL_WAIT);
-    }).catch(function () {
-      polling = false;
-      setStatus(t("error_connection"));
-      window.setTimeout(function () { poll(POLL_WAIT); }, retryDelay);
-      retryDelay = Math.min(retryDelay * 2, 30000);
-    });
+      if (pollRequest === controller) pollRequest = null;
+      if (token === used) return false;
+      poll(0);  // the session changed while this read was out: read the new one at once
+      return true;
+    };
+    call("GET", "/messages?after=" + lastId + "&wait=" + wait, undefined, controller ? controller.signal : undefined)
+      .then(function (r) {
+        if (token !== used) return null;
+        if (r.status === 401) { expired(used); return null; }
+        if (!r.ok) throw new Error("poll " + r.status);
+        return r.json();
+      }).then(function (data) {
+        if (done() || !data) return;
+        setStatus("");
+        retryDelay = 1000;
+        if (data.language && pickLanguage(data.language) !== language) setLanguage(pickLanguage(data.language));
+        data.messages.forEach(showMessage);
+        poll(POLL_WAIT);
+      }).catch(function () {
+        if (done()) return;
+        setStatus(t("error_connection"));
+        window.setTimeout(function () { poll(POLL_WAIT); }, retryDelay);
+        retryDelay = Math.min(retryDelay * 2, 30000);
+      });
   }
 
   function send(text, fromButton) {
@@ -165,10 +259,11 @@
     setStatus(t("sending"));
     var ready = token ? Promise.resolve(token) : startSession();
     var attempt = function (tries) {
+      var used = token;
       return call("POST", "/messages", { text: text, client_id: clientId }).then(function (r) {
         if (r.status === 401 && tries > 0) {  // the session is gone: start a new one, once
-          forgetSession();
-          return startSession().then(function () { return attempt(tries - 1); });
+          expired(used);
+          return (token ? Promise.resolve(token) : startSession()).then(function () { return attempt(tries - 1); });
         }
         return r;
       }, function (error) {  // network failure: the same client id makes a retry safe
@@ -210,7 +305,7 @@
     var item = el("div", "rc-msg " + (direction === "in" ? "rc-in" : "rc-out"));
     item.appendChild(el("span", "rc-who", label));
     var body = el("p", "rc-text");
-    appendText(body, text);
+    appendBody(body, text, direction !== "in");
     item.appendChild(body);
     ui.log.appendChild(item);
     ui.log.scrollTop = ui.log.scrollHeight;
@@ -265,6 +360,10 @@
     ui.label.textContent = t("input_label");
     ui.input.placeholder = t("placeholder");
     ui.send.textContent = t("send");
+    Array.prototype.forEach.call(ui.log.querySelectorAll(".rc-image"), function (img) { img.alt = t("image_alt"); });
+    Array.prototype.forEach.call(ui.log.querySelectorAll(".rc-note"), function (note) {
+      note.textContent = t("expired");
+    });
     ui.greeting.querySelector(".rc-who").textContent = t("assistant");
     if (!options.greeting) {
       var text = ui.greeting.querySelector(".rc-text");
@@ -279,6 +378,7 @@
 
   function open() {
     ui.panel.hidden = false;
+    ui.root.classList.add("rc-open");
     ui.launcher.setAttribute("aria-expanded", "true");
     storage("session", "open", "1");
     unread = 0;
@@ -289,6 +389,7 @@
 
   function close() {
     ui.panel.hidden = true;
+    ui.root.classList.remove("rc-open");
     ui.launcher.setAttribute("aria-expanded", "false");
     storage("session", "open", null);
     ui.launcher.focus();
