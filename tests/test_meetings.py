@@ -97,3 +97,20 @@ def test_spanish_list_with_spanish_dates(live: Services) -> None:
     assert listing.startswith(normalize_gsm("Próximas reuniones. Elija una para inscribirse:"))
     days = {normalize_gsm(d) for d in ("lun", "mar", "mié", "jue", "vie", "sáb", "dom")}
     assert all(line.split(" ", 1)[0] in days for line in menu_lines(listing)[:3]), listing
+
+
+def test_a_spanish_sign_up_by_sms(live: Services, redis_server: LocalRedis) -> None:
+    phone = Phone(live)
+    [ask_meeting] = phone.text("quiero inscribirme en una reunión")
+    assert ask_meeting.startswith(normalize_gsm("¿A qué reunión quiere ir?")) and len(menu_lines(ask_meeting)) >= 1
+    [ask_name] = phone.text("1")
+    assert ask_name == normalize_gsm("¿A nombre de quién hacemos la inscripción?")
+    [ask_party] = phone.text("me llamo José Núñez")
+    assert ask_party == normalize_gsm("¿Cuántas personas vienen, contándose usted?")
+    [ask_reminders] = phone.text("solo yo")
+    assert ask_reminders.startswith(normalize_gsm("¿Quiere recordatorios"))
+    [summary] = phone.text("no gracias")
+    assert "Personas: 1. Recordatorios: no." in summary
+    [done] = phone.text("sí")
+    assert done.startswith(normalize_gsm("Listo, está inscrito:")), done
+    assert "Núñez" not in tracker_store_text(redis_server) and "Nunez" not in tracker_store_text(redis_server)
