@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Callable, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -21,7 +21,7 @@ from bot.meetings.wording import (
     WORDS_RESPONSE, CalendarWords, meeting_line, meeting_values, short_title, when_text,
 )
 from bot.responses import custom_table
-from bot.storage.models import SignupStatus
+from bot.storage.models import Meeting, Signup, SignupStatus
 
 # A text lists the soonest few sign-ups (2 SMS segments); the rest show as they come closer.
 MAX_LISTED_SIGNUPS = 3
@@ -43,6 +43,12 @@ class MeetingAction:
     @property
     def service(self) -> MeetingService:
         return self._service_factory()
+
+    def held_signups(self, tracker: Tracker) -> List[Tuple[Signup, Meeting]]:
+        """This resident's upcoming sign-ups (none when the conversation is unknown)."""
+        service = self.service
+        conversation = service.conversation_for(tracker.sender_id)
+        return service.signups.upcoming_for(conversation.id) if conversation else []
 
 
 def calendar_words(domain: Dict[Text, Any], language: Optional[Text]) -> CalendarWords:
@@ -133,9 +139,7 @@ class ActionListSignups(MeetingAction, Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        service = self.service
-        conversation = service.conversation_for(tracker.sender_id)
-        held = service.signups.upcoming_for(conversation.id) if conversation else []
+        held = self.held_signups(tracker)
         if not held:
             dispatcher.utter_message(response="utter_no_signups")
             return []
@@ -159,9 +163,7 @@ class ActionUnregisterMeeting(MeetingAction, Action):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        service = self.service
-        conversation = service.conversation_for(tracker.sender_id)
-        held = service.signups.upcoming_for(conversation.id) if conversation else []
+        held = self.held_signups(tracker)
         if not held:
             dispatcher.utter_message(response="utter_no_signups")
             return []

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from twilio.request_validator import RequestValidator
 
 from bot.services import Services
+from tests.fakes.scripted_rasa import ScriptedRasa
 from webhook.app import create_app
 
 PUBLIC = "https://sms.portalder.example"
@@ -55,3 +56,11 @@ def post_signed(client: FlaskClient, path: str, params: Mapping[str, Any], *, to
                 url: str | None = None, **kwargs: Any):  # type: ignore[no-untyped-def]
     signature = sign(url or PUBLIC + path, params, token)
     return client.post(path, data=dict(params), headers={"X-Twilio-Signature": signature}, **kwargs)
+
+
+@pytest.fixture
+def rasa() -> Iterator[ScriptedRasa]:
+    """Rasa's REST channel answering from a script (tests/fakes/scripted_rasa.py)."""
+    server = ScriptedRasa().start()
+    yield server
+    server.stop()

@@ -24,13 +24,6 @@ from webhook.app import create_app
 
 
 @pytest.fixture
-def rasa() -> Iterator[ScriptedRasa]:
-    server = ScriptedRasa().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def services(make_services: Callable[..., Services], rasa: ScriptedRasa) -> Services:
     return make_services(rasa_url=rasa.url)
 

@@ -25,13 +25,6 @@ WEEK = 7 * 24 * 3600
 
 
 @pytest.fixture
-def rasa() -> Iterator[ScriptedRasa]:
-    server = ScriptedRasa().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def clock() -> MutableClock:
     return MutableClock()
 

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 from sqlalchemy import select
 
 from bot.clock import SystemClock
