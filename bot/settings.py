@@ -46,6 +46,20 @@ def _delays(env: Mapping[str, str], name: str, default: tuple[float, ...]) -> tu
     return tuple(float(part) for part in raw.split(",") if part.strip())
 
 
+def _pairs(env: Mapping[str, str], name: str) -> dict[str, str]:
+    """"graffiti=GRF-01,noise=NOISE": a typo must stop start-up, not misroute a report."""
+    pairs: dict[str, str] = {}
+    for part in env.get(name, "").split(","):
+        if not part.strip():
+            continue
+        key, sep, value = (piece.strip() for piece in part.partition("="))
+        if not (sep and key and value) or key in pairs:
+            raise ValueError(f"{name} must look like graffiti=GRF-01,noise=NOISE, each name once;"
+                             f" not {part.strip()!r}")
+        pairs[key] = value
+    return pairs
+
+
 def _quiet_hours(env: Mapping[str, str], name: str, default: tuple[str, str]) -> tuple[str, str]:
     """"21:00-08:00" (local time, may wrap midnight); "" keeps the default, "off" disables."""
     raw = env.get(name, "").strip().lower()
@@ -96,7 +110,14 @@ class Settings:
     web_session_idle_seconds: int = 7 * 24 * 3600
     webhook_port: int = 5000
     sweep_interval_seconds: float = 30.0
+    report_photo_dir: Path = ROOT / "var" / "photos"
+    report_photo_max_bytes: int = 5 * 1024 * 1024
     staff_accounts: str | None = None
+    open311_base_url: str | None = None
+    open311_api_key: str | None = field(default=None, repr=False)
+    open311_jurisdiction_id: str | None = None
+    open311_service_codes: Mapping[str, str] = field(default_factory=dict)
+    open311_timeout: float = 10.0
     meetings_calendar: str | None = None
     meeting_reminder_minutes: tuple[int, ...] = (24 * 60, 120)
     quiet_hours: tuple[str, str] = ("21:00", "08:00")
@@ -122,6 +143,11 @@ class Settings:
     def signing_token(self) -> str:
         """Token that signs inbound webhooks: Twilio's, or the development phone's."""
         return self.twilio_auth_token or DEV_AUTH_TOKEN
+
+    @property
+    def open311_enabled(self) -> bool:
+        """Reports go to the department's Open311 server once its URL is set (else the local store)."""
+        return bool(self.open311_base_url)
 
     def problems(self) -> list[str]:
         """Settings that must not reach production; processes refuse to start with them."""
@@ -171,7 +197,14 @@ class Settings:
             web_session_idle_seconds=_int(env, "WEB_SESSION_IDLE_SECONDS", base.web_session_idle_seconds),
             webhook_port=_int(env, "WEBHOOK_PORT", base.webhook_port),
             sweep_interval_seconds=_float(env, "SWEEP_INTERVAL", base.sweep_interval_seconds),
+            report_photo_dir=Path(env.get("REPORT_PHOTO_DIR") or base.report_photo_dir),
+            report_photo_max_bytes=_int(env, "REPORT_PHOTO_MAX_BYTES", base.report_photo_max_bytes),
             staff_accounts=env.get("STAFF_ACCOUNTS") or None,
+            open311_base_url=(env.get("OPEN311_BASE_URL") or "").strip().rstrip("/") or None,
+            open311_api_key=(env.get("OPEN311_API_KEY") or "").strip() or None,
+            open311_jurisdiction_id=(env.get("OPEN311_JURISDICTION_ID") or "").strip() or None,
+            open311_service_codes=_pairs(env, "OPEN311_SERVICE_CODES"),
+            open311_timeout=_float(env, "OPEN311_TIMEOUT", base.open311_timeout),
             meetings_calendar=env.get("MEETINGS_CALENDAR") or None,
             meeting_reminder_minutes=tuple(int(m) for m in _delays(env, "MEETING_REMINDER_MINUTES",
                                                                    base.meeting_reminder_minutes)),
