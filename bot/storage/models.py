@@ -172,3 +172,86 @@ class OutboundStatus:
     BLOCKED = "blocked"  # opted out: kept, never sent
     FAILED = "failed"
     RETRYING = "retrying"
+
+
+class Report(Base):
+    """A non-emergency report a resident filed. `reference` ("R-1042") is what the resident
+    reads back; it follows the id (1000 + id - 1) and is set in the inserting transaction.
+    `anonymous`: the department must not see the resident's contact details (the row still
+    belongs to the conversation that filed it, so only that resident can look it up).
+    `review_reason` holds a report for staff before it goes anywhere (e.g. an
+    appearance-only description)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (
+        Index("ix_reports_conversation", "conversation_id", "created_at"),
+        Index("ix_reports_staff", "status", "report_type", "created_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    reference = Column(String(24), nullable=False, unique=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False)
+    anonymous = Column(Boolean, nullable=False, default=False)
+    report_type = Column(String(40), nullable=False)
+    description = Column(Text, nullable=False, default="")
+    place_text = Column(String(500), nullable=True)
+    place_json = Column(Text, nullable=True)  # JSON: geocoded place (lat, long, address...)
+    occurred_at = Column(DateTime, nullable=True)  # naive UTC
+    occurred_text = Column(String(200), nullable=True)  # what the resident said ("last night")
+    follow_up_consent = Column(Boolean, nullable=False, default=False)
+    status = Column(String(16), nullable=False)  # a ReportStatus value
+    status_notes = Column(Text, nullable=True)
+    review_reason = Column(String(120), nullable=True)
+    upstream_id = Column(String(64), nullable=True)  # the department system's service_request_id
+    upstream_token = Column(String(64), nullable=True)  # Open311 token until the id is known
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+    closed_at = Column(DateTime, nullable=True)
+    closed_notified_at = Column(DateTime, nullable=True)
+
+
+class ReportPhoto(Base):
+    """A photo attached to a report; `key` names the stored (re-encoded) image."""
+
+    __tablename__ = "report_photos"
+    __table_args__ = (Index("ix_report_photos_report", "report_id", "id"),)
+
+    id = Column(Integer, primary_key=True)
+    report_id = Column(Integer, ForeignKey("reports.id"), nullable=False)
+    key = Column(String(255), nullable=False)
+    content_type = Column(String(64), nullable=False)
+    width = Column(Integer, nullable=True)
+    height = Column(Integer, nullable=True)
+    created_at = Column(DateTime, nullable=False)
+
+
+class ReportOutbox(Base):
+    """Forwarding a report to the department system: one row per report, claimed by a
+    conditional UPDATE (pending -> sending) so two workers never send the same report."""
+
+    __tablename__ = "report_outbox"
+    __table_args__ = (Index("ix_report_outbox_due", "state", "next_attempt_at"),)
+
+    id = Column(Integer, primary_key=True)
+    report_id = Column(Integer, ForeignKey("reports.id"), nullable=False, unique=True)
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(DateTime, nullable=False)
+    last_error = Column(String(255), nullable=True)
+    state = Column(String(16), nullable=False)  # an OutboxState value
+    updated_at = Column(DateTime, nullable=False)
+
+
+class ReportStatus:
+    RECEIVED = "received"  # stored here, not (yet) with the department
+    FORWARDED = "forwarded"  # the department system accepted it
+    OPEN = "open"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    ALL = (RECEIVED, FORWARDED, OPEN, CLOSED, REJECTED)
+
+
+class OutboxState:
+    PENDING = "pending"
+    SENDING = "sending"
+    DONE = "done"
+    REJECTED = "rejected"
