@@ -208,7 +208,7 @@ class Street:
 
     @property
     def key(self) -> str:
-        return _fold(self.name).lower()
+        return fold_in_place(self.name).lower()
 
 
 @dataclass(frozen=True)
@@ -247,7 +247,7 @@ class Place:
 
 # -- text handling -----------------------------------------------------------------------------
 
-def _fold(text: str) -> str:
+def fold_in_place(text: str) -> str:
     """Lower-case, accents off, one character for one ("mañana" -> "manana"), so positions in
     the folded text are positions in the original."""
     out = []
@@ -269,7 +269,7 @@ class _Tokens:
         # A dot after a letter is an abbreviation ("st.", "n.") far more often than a sentence end.
         text = re.sub(r"(?<=[a-zñáéíóú])\.", " ", text)
         self.raw = [match.group(0) for match in _TOKEN.finditer(text)]
-        self.low = [_fold(token) for token in self.raw]
+        self.low = [fold_in_place(token) for token in self.raw]
         self.n = len(self.raw)
 
     def at(self, index: int) -> str:
@@ -950,9 +950,9 @@ class ServiceArea:
 
     def agency_for_topic(self, text: str) -> OtherAgency | None:
         """The agency whose topics the message mentions ("pothole" -> public works), if any."""
-        folded = _fold(text)
+        folded = fold_in_place(text)
         for agency in self.agencies:
             for topic in agency.topics:
-                if re.search(rf"\b{re.escape(_fold(topic))}\b", folded):
+                if re.search(rf"\b{re.escape(fold_in_place(topic))}\b", folded):
                     return agency
         return None

@@ -29,6 +29,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
+from bot.reports.places import fold_in_place
+
 NUMBER_WORDS: dict[str, int] = {
     "a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
     "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
@@ -66,15 +68,6 @@ PART_HOURS = {"early": 3, "morning": 9, "afternoon": 15, "evening": 19, "night":
 
 _APPROX = r"(?:around|about|approx(?:imately)?|like|roughly|maybe|como|alrededor de|cerca de|aproximadamente|mas o menos|tipo)"
 
-
-def _fold(text: str) -> str:
-    """Lower-case, accents off, one character for one, so spans index the original text."""
-    out = []
-    for char in text:
-        lower = char.lower()
-        base = unicodedata.normalize("NFKD", lower if len(lower) == 1 else char)
-        out.append(base[0] if base else char)
-    return "".join(out)
 
 
 def _blank(text: str, pattern: str) -> str:
@@ -203,7 +196,7 @@ def parse_when(text: str, now: datetime, tz: str, language: str | None = None) -
     now_local = now.astimezone(zone)
     today = now_local.date()
     original = unicodedata.normalize("NFC", text or "")
-    folded = _fold(original).replace("’", "'")
+    folded = fold_in_place(original).replace("’", "'")
     # Greetings name a part of the day without meaning it; "a.m." -> "  am" (same length, so
     # what was understood can be cut out of the original text).
     folded = _blank(folded, r"\b(?:good (?:morning|afternoon|evening|night)|buen(?:os|as) (?:dias|tardes|noches))\b")

@@ -6,7 +6,7 @@ import itertools
 import re
 import threading
 from datetime import datetime, timedelta
-from typing import Callable, Iterator, TypeVar
+from typing import Callable, TypeVar
 
 import pytest
 
@@ -14,7 +14,6 @@ from bot.meetings.filters import meeting_filter
 from bot.meetings.store import (
     MAX_PARTY_SIZE, MeetingFilter, MeetingStore, SignupOutcome, SignupResult, SignupStore,
 )
-from bot.storage.conversations import ConversationStore
 from bot.storage.database import Database
 from bot.storage.models import Meeting, Signup, SignupStatus
 from tests.conftest import MutableClock
@@ -33,13 +32,6 @@ def clock() -> MutableClock:
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
 def meetings(db: Database, clock: MutableClock) -> MeetingStore:
     return MeetingStore(db, clock)
 
@@ -47,19 +39,6 @@ def meetings(db: Database, clock: MutableClock) -> MeetingStore:
 @pytest.fixture
 def signups(db: Database, clock: MutableClock) -> SignupStore:
     return SignupStore(db, clock)
-
-
-@pytest.fixture
-def resident(db: Database, clock: MutableClock) -> Callable[[], int]:
-    """Makes a new resident (conversation) and returns its id."""
-    conversations = ConversationStore(db, clock)
-    numbers = itertools.count(1)
-
-    def make() -> int:
-        n = next(numbers)
-        return conversations.get_or_create("sms", f"hash-{n}", f"+1503555{n:04d}").id
-
-    return make
 
 
 def add_meeting(db: Database, **fields: object) -> Meeting:

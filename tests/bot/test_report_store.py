@@ -3,20 +3,18 @@ references, the resident's own look-ups, staff filters, and the forwarding outbo
 concurrent workers."""
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 from alembic import command
 from sqlalchemy import create_engine, inspect
 
 from bot.reports.store import ReportFilter, ReportStore, normalize_reference
-from bot.storage.conversations import ConversationStore
 from bot.storage.database import Database
 from bot.storage.migrate import alembic_config
 from bot.storage.models import OutboxState, ReportStatus
@@ -32,27 +30,8 @@ def clock() -> MutableClock:
 
 
 @pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    yield database
-    database.dispose()
-
-
-@pytest.fixture
 def store(db: Database, clock: MutableClock) -> ReportStore:
     return ReportStore(db, clock)
-
-
-@pytest.fixture
-def resident(db: Database, clock: MutableClock) -> Callable[[], int]:
-    conversations = ConversationStore(db, clock)
-    numbers = itertools.count(1)
-
-    def make() -> int:
-        n = next(numbers)
-        return conversations.get_or_create("sms", f"hash-{n}", f"+1503555{n:04d}").id
-
-    return make
 
 
 def test_references_are_readable_unique_and_increasing(store: ReportStore, resident: Callable[[], int]) -> None:
