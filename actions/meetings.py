@@ -7,6 +7,7 @@ domain.yml; department data (meetings, sign-ups) from bot/ through MeetingServic
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 import re
 from typing import Any, Callable, Dict, List, Optional, Text, Tuple
 
@@ -68,7 +69,7 @@ def signup_payload(meeting_id: int) -> Text:
 
 
 def filter_to_slot(wanted: MeetingFilter) -> Text:
-    data = {k: v for k, v in wanted.__dict__.items() if v}
+    data = {k: v for k, v in asdict(wanted).items() if v}
     return json.dumps({k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()})
 
 

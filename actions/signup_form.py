@@ -23,7 +23,7 @@ from actions.meetings import (
 )
 from bot.meetings.filters import fold
 from bot.meetings.service import MeetingService
-from bot.meetings.store import MAX_PARTY_SIZE, SignupOutcome
+from bot.meetings.store import MAX_PARTY_SIZE, MeetingFilter, SignupOutcome
 from bot.meetings.wording import meeting_line, meeting_values
 from bot.private_answers import PRIVATE_NAME_INTENT, PRIVATE_NAME_MARKER, QUESTION_CONFIDENCE, QUESTION_INTENTS
 
@@ -89,14 +89,15 @@ def find_meeting(service: MeetingService, tracker: Tracker) -> Optional[int]:
         if value.isdigit() and service.meetings.get(int(value)) is not None:
             return int(value)
     kinds = entity_values(tracker, "meeting_type")
-    upcoming = service.meetings.upcoming(filter_from_slot(None), limit=200)
     if kinds:
-        for meeting in upcoming:
-            if meeting.kind in kinds:
-                return meeting.id
+        of_kind = service.meetings.upcoming(MeetingFilter(kinds=tuple(kinds)), limit=1)
+        if of_kind:
+            return of_kind[0].id
     words = {w for w in fold(latest_text(tracker)).split() if len(w) > 3}
+    if not words:
+        return None
     best, best_score = None, 0
-    for meeting in upcoming:
+    for meeting in service.meetings.upcoming(limit=200):
         score = len(words & {w for w in fold(meeting.title).split() if len(w) > 3})
         if score > best_score:
             best, best_score = meeting.id, score
@@ -199,10 +200,13 @@ class ValidateSignupMeetingForm(FormValidationAction):
 
     async def extract_meeting_id(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                  domain: Dict[Text, Any]) -> Dict[Text, Any]:
+        asked = self._asked(tracker, "meeting_id")
+        if not asked and not entity_values(tracker, "meeting_id"):
+            return {}  # runs on every form turn: no lookups unless this turn can name a meeting
         chosen = find_meeting(self._service_factory(), tracker)
-        if chosen is not None and (self._asked(tracker, "meeting_id") or entity_values(tracker, "meeting_id")):
+        if chosen is not None:
             return {"meeting_id": str(chosen)}
-        if self._asked(tracker, "meeting_id") and not is_interruption(tracker):
+        if asked and not is_interruption(tracker):
             return {"meeting_id": NO_MATCH}
         return {}
 
