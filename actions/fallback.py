@@ -26,7 +26,7 @@ MAX_GUESSES = 2
 # Never offered as a guess: nothing to do, or handled before NLU (safety screen).
 NOT_OFFERED = {"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny",
                "emergency", "crisis", "change_language", "choose_topic", "leave_form", "inform_name",
-               "confirm_unregister", "keep_signup"}
+               "confirm_unregister", "keep_signup", "send_photo"}
 
 
 def menu_labels(domain: Dict[Text, Any], language: Optional[Text]) -> Dict[Text, Text]:

@@ -21,6 +21,7 @@ from rasa_sdk.forms import FormValidationAction
 from actions.meetings import (
     MeetingAction, calendar_words, default_service, entity_values, filter_from_slot, signup_payload, word,
 )
+from actions.reports import REPORT_FORM_SLOTS
 from bot.meetings.filters import fold
 from bot.meetings.service import MeetingService
 from bot.meetings.store import MAX_PARTY_SIZE, MeetingFilter, SignupOutcome
@@ -78,9 +79,9 @@ def yes_no(tracker: Tracker) -> Optional[bool]:
     return None
 
 
-def reset_events(tracker: Tracker) -> List[EventType]:
+def reset_events(tracker: Tracker, names: tuple[str, ...] = FORM_SLOTS) -> List[EventType]:
     """Clears the form's answers (only those set: a SlotSet, even of None, is validated again)."""
-    return [SlotSet(name, None) for name in FORM_SLOTS if tracker.get_slot(name) is not None]
+    return [SlotSet(name, None) for name in names if tracker.get_slot(name) is not None]
 
 
 def find_meeting(service: MeetingService, tracker: Tracker) -> Optional[int]:
@@ -302,7 +303,7 @@ class ActionSubmitSignup(MeetingAction, Action):
 
 
 class ActionLeaveForm(MeetingAction, Action):
-    """After "never mind": nothing saved, answers forgotten."""
+    """After "never mind" in any form: nothing saved, answers forgotten."""
 
     def name(self) -> Text:
         return "action_leave_form"
@@ -313,4 +314,4 @@ class ActionLeaveForm(MeetingAction, Action):
         if conversation is not None:
             self.service.conversations.take_private_answer(conversation.id)
         dispatcher.utter_message(response="utter_form_left")
-        return reset_events(tracker)
+        return reset_events(tracker, FORM_SLOTS + REPORT_FORM_SLOTS)

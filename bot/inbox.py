@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from enum import Enum
+from typing import Sequence
 
 import redis
 
@@ -39,7 +40,7 @@ class Inbox:
         self._s = services
 
     def accept(self, channel: str, address: str, text: str, external_id: str | None,
-               num_media: int = 0) -> AcceptResult:
+               num_media: int = 0, media: Sequence[tuple[str, str | None]] = ()) -> AcceptResult:
         s = self._s
         dedupe_key = f"{channel}:{external_id}" if external_id else None
         if dedupe_key:
@@ -52,7 +53,7 @@ class Inbox:
             conversation = s.conversations.get_or_create(channel, address_hash(s.settings.sender_id_key, channel,
                                                                                  address), address)
             message, created = s.messages.record_inbound(conversation.id, channel, text[:MAX_STORED_CHARS],
-                                                         external_id, num_media)
+                                                         external_id, num_media, media)
         except Exception:
             if dedupe_key:
                 try:

@@ -19,6 +19,7 @@ from bot.private_answers import (
     PRIVATE_NAME_MARKER, PRIVATE_NAME_PAYLOAD, QUESTION_CONFIDENCE, QUESTION_INTENTS, name_from,
 )
 from bot.rasa_client import RasaClient, RasaError
+from bot.reports.media import MediaIntake, MediaOutcome
 from bot.responses import ResponseCatalog
 from bot.safety import SafetyKind, SafetyScreen
 from bot.sms import Button, menu_choice, normalize_gsm, render_menu
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 # What Rasa's NLU reads: long messages keep their start (residents put the point first
 # as often as last, and the safety screen has already read the whole text).
 MAX_NLU_CHARS = 1000
+PHOTO_PAYLOAD = "/send_photo"
+MAX_PHOTO_MB = 5
 _LANGUAGE_PAYLOAD = re.compile(r'^/change_language\{\s*"language"\s*:\s*"(?P<lang>[a-z]{2})"\s*\}$')
 
 
@@ -62,6 +65,7 @@ class ConversationPipeline:
         rasa: RasaClient,
         catalog: ResponseCatalog,
         outbound: OutboundService,
+        media: MediaIntake | None = None,
     ) -> None:
         self._config = config
         self._profile = profile
@@ -72,6 +76,7 @@ class ConversationPipeline:
         self._rasa = rasa
         self._catalog = catalog
         self._outbound = outbound
+        self._media = media
 
     def process_pending(self, conversation_id: int) -> int:
         """Handle every stored, unhandled inbound message of one conversation, in order.
@@ -113,10 +118,19 @@ class ConversationPipeline:
             self._messages.mark_processed(message.id)
             return
 
+        photos = self._take_photos(message)
+        if photos.news:
+            self.reply_with(conversation, "utter_photo_refused" if photos.refused else "utter_photo_failed",
+                            language, values={"max_mb": MAX_PHOTO_MB})
         if not text.strip():
-            self.reply_with(conversation, "utter_media_only" if message.num_media else "utter_default", language)
-            self._messages.mark_processed(message.id)
-            return
+            if photos.stored:
+                text = PHOTO_PAYLOAD  # Rasa hears that a picture came; the picture stays here
+            else:
+                if not photos.total:
+                    self.reply_with(conversation, "utter_media_only" if message.num_media else "utter_default",
+                                    language)
+                self._messages.mark_processed(message.id)
+                return
 
         rasa_text = self._resolve_menu_reply(conversation, text)
         language = self._language_from_payload(conversation, rasa_text, language)
@@ -150,6 +164,18 @@ class ConversationPipeline:
             self._send(conversation, body, bot_message.buttons, language)
         self._conversations.set_menu(conversation.id, offered or None)
         self._messages.mark_processed(message.id, intent=turn.intent, confidence=turn.confidence)
+
+    def _take_photos(self, message: Message) -> MediaOutcome:
+        """Fetch and keep the message's pictures before its turn. A provider that cannot give
+        them yet defers the turn, like Rasa failing; on the last attempt they are dropped."""
+        if not message.num_media or self._media is None:
+            return MediaOutcome()
+        last_try = message.attempts + 1 >= self._config.max_turn_attempts
+        outcome = self._media.take(message.id, give_up=last_try)
+        if outcome.retry:
+            attempts = self._messages.record_failed_attempt(message.id, "media not fetched yet")
+            raise TurnDeferred(message.id, attempts)
+        return outcome
 
     def _handle_keyword(self, conversation: Conversation, message: Message, keyword: ConsentKeyword) -> None:
         word = (message.text or "").strip().upper()

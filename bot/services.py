@@ -17,6 +17,11 @@ from bot.meetings.notices import NoticeRules, NoticeSweep, notice_values
 from bot.meetings.service import MeetingService
 from bot.meetings.store import MeetingStore, SignupStore
 from bot.meetings.wording import WORDS_RESPONSE
+from bot.reports.media import MediaIntake
+from bot.reports.photos import LocalPhotoStore, PhotoFetcher, PhotoStore
+from bot.reports.places import ServiceArea
+from bot.reports.service import ReportService
+from bot.reports.store import ReportStore
 from bot.guards import Deduplicator, RateLimiter
 from bot.outbound import DevOutboxGateway, OutboundService, SmsGateway, TwilioConfig, TwilioGateway
 from bot.pipeline import ConversationPipeline, PipelineConfig
@@ -75,6 +80,24 @@ class Services:
             MeetingStore(self.db, self.clock), SignupStore(self.db, self.clock), self.conversations,
             self.clock, self.profile.timezone, self.settings.meetings_page_size, self.settings.public_url,
         )
+
+    @cached_property
+    def report_store(self) -> ReportStore:
+        return ReportStore(self.db, self.clock)
+
+    @cached_property
+    def photo_store(self) -> PhotoStore:
+        return LocalPhotoStore.from_settings(self.settings)
+
+    @cached_property
+    def media(self) -> MediaIntake:
+        return MediaIntake(self.db, self.clock, PhotoFetcher.from_settings(self.settings), self.photo_store)
+
+    @cached_property
+    def report_service(self) -> ReportService:
+        return ReportService(self.report_store, self.conversations, ServiceArea.from_profile(self.profile),
+                             self.clock, self.profile.timezone, forwards=self.settings.open311_enabled,
+                             media=self.media)
 
     @cached_property
     def notice_sweep(self) -> NoticeSweep:
@@ -139,7 +162,7 @@ class Services:
             PipelineConfig(sender_key=self.settings.sender_id_key,
                            max_turn_attempts=self.settings.max_turn_attempts),
             self.profile, self.conversations, self.messages, self.consent, self.safety,
-            self.rasa, self.catalog, self.outbound,
+            self.rasa, self.catalog, self.outbound, self.media,
         )
 
 

@@ -17,7 +17,7 @@ _ANNOTATION = re.compile(r"\[([^\]]+)\](\{[^}]*\}|\([^)]*\))")
 FAQ_TOPICS = sorted(k.split("/", 1)[1] for k in yaml.safe_load((ROOT / "domain.yml").read_text())["responses"]
                     if k.startswith("utter_faq/"))
 # Intents that only ever come from a button's payload or from the pipeline, never from NLU.
-PAYLOAD_ONLY = ("choose_topic", "inform_name", "confirm_unregister", "keep_signup")
+PAYLOAD_ONLY = ("choose_topic", "inform_name", "confirm_unregister", "keep_signup", "send_photo")
 INTENTS = [i for i in yaml.safe_load((ROOT / "domain.yml").read_text())["intents"]
            if i != "faq" and i not in PAYLOAD_ONLY]
 LABELS = INTENTS + [f"faq/{t}" for t in FAQ_TOPICS]

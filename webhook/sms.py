@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
 
@@ -19,6 +20,8 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("sms", __name__, url_prefix="/sms")
 
+MAX_MEDIA = 10  # Twilio's limit per MMS
+MAX_MEDIA_URL = 1000
 _SID = re.compile(r"^[A-Za-z0-9]{2,64}$")
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
@@ -45,9 +48,20 @@ def _twiml() -> Response:
 
 def _num_media(raw: str | None) -> int:
     try:
-        return max(0, min(int(raw or 0), 10))
+        return max(0, min(int(raw or 0), MAX_MEDIA))
     except ValueError:
         return 0
+
+
+def _media(form: Any, count: int) -> list[tuple[str, str | None]]:
+    """MediaUrl0..N with their declared types; only http(s) URLs of a sane length are kept
+    (the worker fetches them with our Twilio credentials, see bot/reports/photos.py)."""
+    media = []
+    for index in range(count):
+        url = (form.get(f"MediaUrl{index}") or "").strip()
+        if url.startswith(("https://", "http://")) and len(url) <= MAX_MEDIA_URL and url.isprintable():
+            media.append((url, (form.get(f"MediaContentType{index}") or "").strip() or None))
+    return media
 
 
 @bp.post("/inbound")
@@ -60,7 +74,8 @@ def inbound() -> Response:
         abort(400)
     # PostgreSQL text cannot hold NUL; nothing a resident means is lost by dropping it.
     body = (request.form.get("Body") or "").replace("\x00", "")
-    Inbox(_services()).accept("sms", sender, body, sid, _num_media(request.form.get("NumMedia")))
+    count = _num_media(request.form.get("NumMedia"))
+    Inbox(_services()).accept("sms", sender, body, sid, count, _media(request.form, count))
     return _twiml()
 
 

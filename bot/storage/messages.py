@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.sms import Button, buttons_from_json, buttons_to_json
 from bot.storage.database import Database
-from bot.storage.models import Conversation, InboundStatus, Message
+from bot.storage.models import Conversation, InboundMedia, InboundStatus, MediaState, Message
 
 
 class MessageStore:
@@ -25,19 +25,27 @@ class MessageStore:
         text: str,
         external_id: str | None,
         num_media: int = 0,
+        media: Sequence[tuple[str, str | None]] = (),
     ) -> tuple[Message, bool]:
-        """Store an inbound message; returns (message, created). A duplicate external id
-        (the same Twilio MessageSid delivered twice) returns the stored row, created=False."""
+        """Store an inbound message and its media URLs (url, declared type) in one transaction;
+        returns (message, created). A duplicate external id (the same Twilio MessageSid
+        delivered twice) returns the stored row, created=False."""
         now = self._clock.now()
         try:
             with self._db.session() as session:
                 message = Message(
                     conversation_id=conversation_id, channel=channel, direction="in",
                     author="resident", text=text, external_id=external_id,
-                    status=InboundStatus.RECEIVED, num_media=num_media, attempts=0,
+                    status=InboundStatus.RECEIVED, num_media=max(num_media, len(media)), attempts=0,
                     created_at=now, updated_at=now,
                 )
                 session.add(message)
+                session.flush()
+                for position, (url, declared) in enumerate(media):
+                    session.add(InboundMedia(
+                        message_id=message.id, conversation_id=conversation_id, position=position, url=url,
+                        declared_type=(declared or None) and declared[:100], state=MediaState.PENDING,
+                        created_at=now, updated_at=now))
             return message, True
         except IntegrityError:
             existing = self.by_external_id(channel, external_id) if external_id else None

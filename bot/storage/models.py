@@ -225,6 +225,35 @@ class ReportPhoto(Base):
     created_at = Column(DateTime, nullable=False)
 
 
+class InboundMedia(Base):
+    """A picture a resident sent (MMS). The webhook stores the provider's URL with the message,
+    before acknowledging it; a worker fetches and cleans the image (bot/reports/media.py),
+    keeps it under `photo_key` and forgets the URL. A report filed later in the same
+    conversation takes the stored, unattached pictures (`report_id`)."""
+
+    __tablename__ = "inbound_media"
+    __table_args__ = (
+        UniqueConstraint("message_id", "position", name="uq_inbound_media_position"),
+        Index("ix_inbound_media_conversation", "conversation_id", "state", "report_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    message_id = Column(Integer, ForeignKey("messages.id"), nullable=False)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False)
+    position = Column(Integer, nullable=False)  # 0..9: MediaUrl0..MediaUrl9
+    url = Column(String(1000), nullable=True)  # cleared once fetched or refused
+    declared_type = Column(String(100), nullable=True)  # MediaContentTypeN, not trusted
+    state = Column(String(16), nullable=False)  # a MediaState value
+    photo_key = Column(String(255), nullable=True)
+    content_type = Column(String(64), nullable=True)
+    width = Column(Integer, nullable=True)
+    height = Column(Integer, nullable=True)
+    error = Column(String(120), nullable=True)
+    report_id = Column(Integer, ForeignKey("reports.id"), nullable=True)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
 class ReportOutbox(Base):
     """Forwarding a report to the department system: one row per report, claimed by a
     conditional UPDATE (pending -> sending) so two workers never send the same report."""
@@ -248,6 +277,13 @@ class ReportStatus:
     CLOSED = "closed"
     REJECTED = "rejected"
     ALL = (RECEIVED, FORWARDED, OPEN, CLOSED, REJECTED)
+
+
+class MediaState:
+    PENDING = "pending"  # URL stored, not fetched yet
+    STORED = "stored"  # cleaned image kept under photo_key
+    REFUSED = "refused"  # not an image, too large, or unreadable
+    FAILED = "failed"  # the provider would not give it to us
 
 
 class OutboxState:

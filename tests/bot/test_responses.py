@@ -44,6 +44,20 @@ RUNTIME_VALUES = {
     "max_party": "10",
     "reminders_note": " Reminders: yes.",
     "signup_lines": "\n".join(["Wed Nov 25 10:30am Neighborhood Watch: Harbor District Meet (M-4K7Q, waitlist)"] * 3),
+    # reports (actions/reports.py, actions/report_form.py, bot/reports/notices)
+    "agency": "Alder County Sheriff's Office",
+    "agency_phone": "503-555-0160",
+    "reference": "R-10042",
+    "report_type": "Past theft (no one there now)",
+    "place": "1200 Harbor Blvd Apt 204B & River St",
+    "when": "Mon Nov 23, around 10:30 PM",
+    "description": "someone sprayed big red letters over the whole back wall...",
+    "notes": "Photos: 3. We may contact you.",
+    "status_line": "R-10042 Past theft (no one there now), 1200 Harbor Blvd Apt 204B & River St: "
+                   "received, not yet reviewed. " + "x" * 120,
+    "status_lines": "\n".join(["R-10042 Past theft (no one there now), 1200 Harbor Blvd Apt 2: "
+                               "received, not yet reviewed."] * 3),
+    "max_mb": "5",
 }
 
 
