@@ -3,6 +3,7 @@ a worker burst handles them, and the replies are read back from the transcript."
 from __future__ import annotations
 
 import itertools
+from typing import Sequence
 
 from bot.identity import address_hash
 from bot.inbox import Inbox
@@ -39,14 +40,16 @@ class Phone:
     def conversation(self):  # type: ignore[no-untyped-def]
         return self.services.conversations.find("sms", address_hash("test-key", "sms", self.number))
 
-    def send(self, text: str, num_media: int = 0) -> None:
-        Inbox(self.services).accept("sms", self.number, text, f"SM{self.number}{next(self._sid)}", num_media)
+    def send(self, text: str, num_media: int = 0, media: Sequence[str] = ()) -> None:
+        """`media`: picture URLs, as MediaUrl0..N of an MMS."""
+        Inbox(self.services).accept("sms", self.number, text, f"SM{self.number}{next(self._sid)}",
+                                    max(num_media, len(media)), [(url, None) for url in media])
 
     def outbound(self) -> list:  # type: ignore[type-arg]
         return [m for m in self.services.messages.transcript(self.conversation.id) if m.direction == "out"]
 
-    def text(self, body: str, num_media: int = 0) -> list[str]:
+    def text(self, body: str, num_media: int = 0, media: Sequence[str] = ()) -> list[str]:
         before = len(self.outbound()) if self.conversation else 0
-        self.send(body, num_media)
+        self.send(body, num_media, media)
         run_worker(self.services)
         return [m.text for m in self.outbound()[before:]]

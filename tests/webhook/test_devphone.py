@@ -1,10 +1,16 @@
 """The development phone: same signed webhook path as Twilio, JSON API, disabled with real Twilio."""
 from __future__ import annotations
 
+import base64
+from pathlib import Path
 from typing import Callable
 
+from sqlalchemy import select
+
 from bot.services import Services
+from bot.storage.models import InboundMedia
 from tests.conftest import RasaStack, run_worker
+from tests.fakes.media import gps_jpeg
 from tests.phone import new_number
 from webhook.app import create_app
 
@@ -59,3 +65,24 @@ def test_done_when_scenario_on_the_development_phone(make_services: Callable[...
     assert services.profile.links["neighborhood_watch"] in faq
     assert any(word in spanish.lower() for word in ("reunion", "reuniones", "inscrib", "puede"))
     assert "911" in emergency
+
+
+def test_a_photo_from_the_page_is_sent_as_an_mms_whose_media_url_serves_it(
+        make_services: Callable[..., Services], tmp_path: Path) -> None:
+    services = make_services(report_photo_dir=tmp_path / "photos")
+    client = create_app(services=services).test_client()
+    picture = gps_jpeg()
+    photo = "data:image/jpeg;base64," + base64.b64encode(picture).decode()
+    sent = client.post("/dev/phone/api/messages", json={"from": "+15035550178", "body": "", "photo": photo})
+    assert sent.status_code == 202
+    with services.db.session() as session:
+        [row] = session.execute(select(InboundMedia)).scalars().all()
+    assert row.declared_type == "image/jpeg" and row.url.startswith("http://localhost/dev/phone/media/")
+    served = client.get(row.url.removeprefix("http://localhost"))
+    assert served.status_code == 200 and served.data == picture and served.mimetype == "image/jpeg"
+    listed = client.get("/dev/phone/api/messages?number=%2B15035550178").json["messages"]
+    assert listed[0]["media"] == 1
+    assert client.get("/dev/phone/media/" + "0" * 32).status_code == 404
+    assert client.get("/dev/phone/media/..%2F..%2Fetc%2Fpasswd").status_code == 404
+    bad = client.post("/dev/phone/api/messages", json={"from": "+15035550178", "body": "", "photo": "not a data url"})
+    assert bad.status_code == 400

@@ -192,3 +192,23 @@ def test_random_forms_never_cause_a_server_error(client: FlaskClient, form: dict
     headers = {"X-Twilio-Signature": sign(PUBLIC + "/sms/inbound", form)} if signed else {}
     response = client.post("/sms/inbound", data=form, headers=headers)
     assert response.status_code in (200, 400, 403, 413, 415)
+
+
+def test_mms_media_urls_are_stored_with_the_message_before_the_acknowledgement(
+        client: FlaskClient, twilio_services: Services) -> None:
+    from sqlalchemy import select
+
+    from bot.storage.models import InboundMedia, MediaState
+
+    params = twilio_params("", NumMedia="4", MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC1/Media/ME1",
+                           MediaContentType0="image/jpeg", MediaUrl1="javascript:alert(1)",
+                           MediaUrl2="https://api.twilio.com/" + "x" * 2000,
+                           MediaUrl3="https://api.twilio.com/2010-04-01/Accounts/AC1/Media/ME4")
+    assert post_signed(client, "/sms/inbound", params).status_code == 200
+    [message] = _stored(twilio_services)
+    with twilio_services.db.session() as session:
+        rows = list(session.execute(select(InboundMedia).order_by(InboundMedia.position)).scalars())
+    assert [(r.message_id, r.position, r.url, r.declared_type, r.state) for r in rows] == [
+        (message.id, 0, "https://api.twilio.com/2010-04-01/Accounts/AC1/Media/ME1", "image/jpeg", MediaState.PENDING),
+        (message.id, 1, "https://api.twilio.com/2010-04-01/Accounts/AC1/Media/ME4", None, MediaState.PENDING),
+    ]

@@ -4,6 +4,7 @@
   const thread = document.getElementById("thread");
   const form = document.getElementById("composer");
   const body = document.getElementById("body");
+  const photo = document.getElementById("photo");
   const api = document.querySelector("main").dataset.api;
   let lastSeen = -1;
 
@@ -15,7 +16,7 @@
     for (const m of messages) {
       const li = document.createElement("li");
       li.className = m.direction === "in" ? "in" : "out";
-      li.textContent = m.text || "(no text)";
+      li.textContent = ((m.text || "") + (m.media ? " [picture]" : "")).trim() || "(no text)";
       const meta = document.createElement("span");
       meta.className = "meta";
       meta.textContent = m.direction === "in" ? (m.intent ? "intent: " + m.intent : "") : m.status;
@@ -23,6 +24,15 @@
       thread.appendChild(li);
     }
     thread.scrollTop = thread.scrollHeight;
+  }
+
+  function asDataUrl(file) {
+    return new Promise(function (resolve, reject) {
+      const reader = new FileReader();
+      reader.onload = function () { resolve(reader.result); };
+      reader.onerror = reject;
+      reader.readAsDataURL(file);
+    });
   }
 
   async function refresh() {
@@ -35,12 +45,16 @@
   form.addEventListener("submit", async function (event) {
     event.preventDefault();
     const text = body.value;
-    if (!text.trim()) return;
+    const file = photo.files.length ? photo.files[0] : null;
+    if (!text.trim() && !file) return;
+    const message = { from: number.value, body: text };
+    if (file) message.photo = await asDataUrl(file);
     body.value = "";
+    photo.value = "";
     await fetch(api, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ from: number.value, body: text }),
+      body: JSON.stringify(message),
     });
     refresh();
   });
