@@ -23,13 +23,14 @@ def create_app(config: Settings | None = None, services: Services | None = None)
     app.config.update(SETTINGS=settings, SERVICES=services, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
     logging.basicConfig(level=settings.log_level)
 
-    from webhook import chat, demo, devphone, health, meetings, sms, staff
+    from webhook import chat, demo, devphone, health, meetings, sms, staff, staff_reports
 
     app.register_blueprint(health.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(chat.bp)
     app.register_blueprint(meetings.bp)
     app.register_blueprint(staff.bp)
+    app.register_blueprint(staff_reports.bp)
     if not settings.twilio_enabled:
         app.register_blueprint(devphone.bp)
         app.register_blueprint(demo.bp)
