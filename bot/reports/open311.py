@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, NoReturn, Sequence, Un
 from urllib.parse import quote
 
 import requests
+from urllib3.exceptions import ConnectTimeoutError
 
 if TYPE_CHECKING:
     from bot.settings import Settings
@@ -58,7 +59,18 @@ class Open311Rejected(Open311Error):
 
 
 class Open311Unavailable(Open311Error):
-    """The server could not be reached, timed out or failed (HTTP 5xx, 429): retry later."""
+    """The server could not be reached, timed out or failed (HTTP 5xx, 429): retry later.
+
+    `ambiguous`: the request may have reached the server and been acted on (a read timeout, a
+    dropped connection, HTTP 500/502/504). GeoReport v2 has no idempotency key, so after an
+    ambiguous POST the caller must look for the report upstream before sending it again.
+    False when it surely never arrived or was refused unprocessed (connection refused,
+    connect timeout, HTTP 503, 429, a spec error array).
+    """
+
+    def __init__(self, message: str, ambiguous: bool = False) -> None:
+        super().__init__(message)
+        self.ambiguous = ambiguous
 
 
 class Open311BadAnswer(Open311Error):
@@ -187,6 +199,7 @@ class RequestStatus:
     service_notice: str | None = None
     requested_datetime: datetime | None = None
     expected_datetime: datetime | None = None
+    description: str | None = None
 
     @property
     def closed(self) -> bool:
@@ -269,6 +282,22 @@ class Open311Client:
                 found[status.request_id] = status
         return found
 
+    def search(self, service_code: str | None = None, start: datetime | None = None, end: datetime | None = None,
+               status: str | None = None) -> list[RequestStatus]:
+        """GET requests with the spec's filters (service_code, start_date, end_date, status).
+
+        For finding a report a timed-out POST may have created: the spec has no idempotency key,
+        so the caller matches on what it wrote in the description. Naive datetimes are UTC. The
+        spec lets a server cap the window at 90 days and the answer at its own page size; requests
+        known only by a token are not listed.
+        """
+        params = self._params()
+        for name, value in (("service_code", service_code), ("start_date", _w3c(start)),
+                            ("end_date", _w3c(end)), ("status", status)):
+            if value:
+                params[name] = value
+        return [_request_status(record) for record in self._call("GET", "requests", params=params)]
+
     def services(self) -> list[Service]:
         """GET services: the codes the department's system offers."""
         return [_service(record) for record in self._call("GET", "services", params=self._params())]
@@ -304,12 +333,13 @@ class Open311Client:
                 response.close()
         except requests.RequestException as exc:
             log.warning("Open311 %s failed: %s", name, type(exc).__name__)
-            raise Open311Unavailable(f"{name}: {type(exc).__name__}") from None
+            raise Open311Unavailable(f"{name}: {type(exc).__name__}", ambiguous=_may_have_arrived(exc)) from None
         code = response.status_code
         content_type = response.headers.get("Content-Type", "")
         if code >= 500 or code == 429:
             log.warning("Open311 %s answered HTTP %s", name, code)
-            raise Open311Unavailable(f"{name}: HTTP {code}")
+            # 503 and 429 say "not processed"; a 500, or a gateway's 502/504, may follow a created request
+            raise Open311Unavailable(f"{name}: HTTP {code}", ambiguous=code not in (429, 503))
         if 300 <= code < 400:
             raise Open311BadAnswer(f"{name}: HTTP {code} redirect (check the Open311 base URL)")
         try:
@@ -342,6 +372,19 @@ class Open311Client:
         """A server may echo the key it refused; it must not reach our logs or exceptions."""
         key = self._config.api_key
         return text.replace(key, "[api_key]") if key else text
+
+
+def _may_have_arrived(exc: requests.RequestException) -> bool:
+    """False only when the request surely never reached the server: refused or timed out while
+    connecting, or a URL requests would not use. A read timeout or a dropped connection may hide
+    a request the server acted on."""
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.InvalidURL,
+                        requests.exceptions.MissingSchema, requests.exceptions.InvalidSchema)):
+        return False
+    if isinstance(exc, requests.exceptions.ConnectionError) and exc.args:
+        # urllib3's NewConnectionError (refused, DNS) is a ConnectTimeoutError: nothing was sent
+        return not isinstance(getattr(exc.args[0], "reason", None), ConnectTimeoutError)
+    return True
 
 
 # -- parsing --------------------------------------------------------------------------------
@@ -437,6 +480,15 @@ def _datetime(value: Any) -> datetime | None:
         return None
 
 
+def _w3c(moment: datetime | None) -> str | None:
+    """The spec's date format (W3C, e.g. 2010-01-01T00:00:00Z); naive datetimes are UTC."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.replace(microsecond=0).isoformat() + "Z"
+    return moment.replace(microsecond=0).isoformat()
+
+
 def _segment(value: str, what: str) -> str:
     """An id or token as one URL path segment: nothing in it can reach another endpoint."""
     value = str(value).strip()
@@ -457,6 +509,7 @@ def _request_status(record: Record) -> RequestStatus:
         service_code=_text(record.get("service_code")), service_notice=_text(record.get("service_notice")),
         requested_datetime=_datetime(record.get("requested_datetime")),
         expected_datetime=_datetime(record.get("expected_datetime")),
+        description=_text(record.get("description")),
     )
 
 

@@ -355,3 +355,29 @@ class ReportStore:
                         last_error="released after the sending worker stopped")
                 .execution_options(synchronize_session=False)
             ).rowcount
+
+    # -- forwarding ------------------------------------------------------------------
+
+    def tracked_after(self, after_id: int = 0, limit: int = 200) -> list[Report]:
+        """`tracking()` a page at a time, by id: a poll walks every tracked report, where
+        `tracking()`'s oldest-updated page would return the same unchanged reports forever."""
+        with self._db.session() as session:
+            return list(session.execute(
+                select(Report).where(Report.id > after_id,
+                                     Report.status.in_((ReportStatus.FORWARDED, ReportStatus.OPEN)),
+                                     or_(Report.upstream_id.is_not(None), Report.upstream_token.is_not(None)))
+                .order_by(Report.id).limit(limit)
+            ).scalars())
+
+    def failing(self, min_attempts: int = 5, limit: int = 100) -> list[tuple[Report, ReportOutbox]]:
+        """For staff: reports the department system has not taken after `min_attempts` tries.
+        A row waiting for its next retry is not in `stuck()` (its next attempt is in the future),
+        yet it may have been failing for days; oldest first."""
+        with self._db.session() as session:
+            rows = session.execute(
+                select(Report, ReportOutbox).join(ReportOutbox, ReportOutbox.report_id == Report.id)
+                .where(ReportOutbox.state.in_((OutboxState.PENDING, OutboxState.SENDING)),
+                       ReportOutbox.attempts >= min_attempts)
+                .order_by(Report.created_at, Report.id).limit(limit)
+            ).all()
+            return [(report, row) for report, row in rows]

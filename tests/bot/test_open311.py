@@ -229,6 +229,44 @@ def test_bulk_statuses_in_one_call(fake: FakeOpen311) -> None:
     assert client.statuses([]) == {} and len(fake.calls) == before + 1
 
 
+def test_search_filters_by_service_code_and_dates(fake: FakeOpen311) -> None:
+    """The spec's list query: what a caller uses to find a report a timed-out POST created."""
+    client = _client(fake)
+    fake.requested_datetime = "2026-11-24T09:00:00-08:00"  # 17:00 UTC
+    early = client.submit(GRAFFITI).request_id
+    fake.requested_datetime = "2026-11-26T09:00:00-08:00"
+    late = client.submit(GRAFFITI).request_id
+    vehicle = client.submit(ReportSubmission(report_type="abandoned_vehicle", description="Grey van",
+                                             address_string="Oak Ave & 3rd")).request_id
+    fake.set_status(str(late), "closed", notes="Cleaned", updated="2026-11-26T12:00:00-08:00")
+    before = len(fake.calls)
+    found = client.search("GRF-01", start=datetime(2026, 11, 24, 16, 0), end=datetime(2026, 11, 25, 0, 0))
+    (call,) = fake.calls[before:]
+    assert call.path == "/requests.json" and call.query == {
+        "service_code": ["GRF-01"], "start_date": ["2026-11-24T16:00:00Z"], "end_date": ["2026-11-25T00:00:00Z"]}
+    assert [s.request_id for s in found] == [early]
+    assert found[0].description == GRAFFITI.description and found[0].status == "open"
+    assert [s.request_id for s in client.search("GRF-01")] == [early, late]
+    assert [s.request_id for s in client.search(start=datetime(2026, 11, 25, tzinfo=timezone.utc))] == [late, vehicle]
+    assert [s.request_id for s in client.search(status="closed")] == [late]
+    assert [s.request_id for s in _client(fake, response_format="xml").search("AV")] == [vehicle]
+
+
+def test_search_does_not_list_requests_known_only_by_a_token(fake: FakeOpen311) -> None:
+    fake.answer_with_tokens = True
+    client = _client(fake)
+    token = client.submit(GRAFFITI).token
+    assert token and client.search("GRF-01") == []
+    request_id = fake.assign(token)
+    assert [s.request_id for s in client.search("GRF-01")] == [request_id]
+
+
+def test_search_over_more_than_90_days_is_refused(fake: FakeOpen311) -> None:
+    with pytest.raises(Open311Rejected) as raised:
+        _client(fake).search("GRF-01", start=datetime(2026, 1, 1), end=datetime(2026, 6, 1))
+    assert raised.value.code == 400
+
+
 def test_services_and_missing_codes(fake: FakeOpen311) -> None:
     for fmt in ("json", "xml"):
         client = _client(fake, response_format=fmt)
@@ -281,8 +319,9 @@ def test_503_is_unavailable_and_a_retry_creates_exactly_one_request(fake: FakeOp
     client = _client(fake)
     fake.fail_next(2)
     for _ in range(2):
-        with pytest.raises(Open311Unavailable, match="503"):
+        with pytest.raises(Open311Unavailable, match="503") as raised:
             client.submit(GRAFFITI)
+        assert not raised.value.ambiguous  # 503: the server did not process it
     assert client.submit(GRAFFITI).request_id
     assert len(fake.created) == 1 and len(fake.calls_to("POST", "requests")) == 3
 
@@ -290,8 +329,9 @@ def test_503_is_unavailable_and_a_retry_creates_exactly_one_request(fake: FakeOp
 def test_a_server_that_hangs_past_the_timeout_is_unavailable(fake: FakeOpen311) -> None:
     client = _client(fake, timeout=0.3)
     fake.hang_next()
-    with pytest.raises(Open311Unavailable, match="ReadTimeout"):
+    with pytest.raises(Open311Unavailable, match="ReadTimeout") as raised:
         client.submit(GRAFFITI)
+    assert raised.value.ambiguous  # the client cannot know whether the server acted on it
     fake.release()
     assert fake.created == []
     assert client.submit(GRAFFITI).request_id and len(fake.created) == 1
@@ -310,8 +350,25 @@ def test_an_unreachable_server_is_unavailable() -> None:
     stopped = FakeOpen311().start()
     url = stopped.base_url
     stopped.stop()
-    with pytest.raises(Open311Unavailable, match="ConnectionError"):
+    with pytest.raises(Open311Unavailable, match="ConnectionError") as raised:
         Open311Client(Open311Config(base_url=url, api_key="k", service_codes=CODES, timeout=1)).status("1")
+    assert not raised.value.ambiguous  # refused while connecting: nothing was sent
+
+
+@pytest.mark.parametrize("status, ambiguous", [(500, True), (502, True), (504, True), (503, False), (429, False)])
+def test_which_http_failures_may_hide_a_created_request(fake: FakeOpen311, status: int, ambiguous: bool) -> None:
+    fake.answer_next("<html>oops</html>", "text/html", status=status)
+    with pytest.raises(Open311Unavailable) as raised:
+        _client(fake).submit(GRAFFITI)
+    assert raised.value.ambiguous is ambiguous
+
+
+def test_a_dropped_connection_is_ambiguous(fake: FakeOpen311) -> None:
+    """The server took the request and closed the connection without answering."""
+    fake.drop_next(create=True)
+    with pytest.raises(Open311Unavailable, match="ConnectionError") as raised:
+        _client(fake).submit(GRAFFITI)
+    assert raised.value.ambiguous and len(fake.created) == 1
 
 
 @pytest.mark.parametrize("body, content_type", [

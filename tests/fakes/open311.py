@@ -6,16 +6,20 @@ Endpoints, each as .json and .xml (the spec's two formats):
                                   and required attributes; answers service_request_id (or a token)
   GET  tokens/{token}             the id once the test has called `assign(token)`
   GET  requests/{id}              status, notes, agency, media_url (changed by `set_status`)
-  GET  requests?service_request_id=1,2,3
+  GET  requests?service_request_id=1,2,3           (overrides every other filter, as in the spec)
+  GET  requests?service_code=&start_date=&end_date=&status=   the spec's search filters; the dates
+                                  match `requested_datetime` (W3C format, e.g. 2026-11-24T17:00:00Z)
 Errors are spec error arrays with HTTP 400/403/404. Outages are scripted by the test: the next
-calls answer 503 (`fail_next`) or hang until the test releases them (`hang_next`, `release`),
-so nothing here depends on timers. Every call is recorded in `calls`; created requests in `created`.
+calls answer 503 (`fail_next`), get no answer at all (`drop_next`) or hang until the test releases
+them (`hang_next`, `release`), so nothing here depends on timers. Every call is recorded in
+`calls`; created requests in `created`.
 """
 from __future__ import annotations
 
 import json
 import threading
 from dataclasses import MISSING, dataclass, field, fields
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 from xml.sax.saxutils import escape
@@ -93,10 +97,11 @@ class FakeOpen311:
     services: list[FakeService] = field(default_factory=default_services)
     formats: tuple[str, ...] = ("json", "xml")  # ("xml",): an XML-only server, as the spec allows
     answer_with_tokens: bool = False  # POST answers [{"token": ...}] instead of an id
+    requested_datetime: str = "2026-11-24T17:00:00-08:00"  # stamped on requests created from now on
     calls: list[Call] = field(default_factory=list)
     created: list[CreatedRequest] = field(default_factory=list)
     hang_limit: float = HANG_LIMIT_SECONDS
-    _outages: list[str] = field(default_factory=list)  # "503", "hang", "hang-create", in order
+    _outages: list[str] = field(default_factory=list)  # "503", "hang", "hang-create", "drop", "drop-create"
     _scripted: list[_Scripted] = field(default_factory=list)
     _release: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -123,6 +128,11 @@ class FakeOpen311:
         """
         self._release.clear()
         self._outages.extend(["hang-create" if create else "hang"] * count)
+
+    def drop_next(self, count: int = 1, create: bool = False) -> None:
+        """The next `count` calls get no answer: the connection is closed after the request is read.
+        With create=True a POST creates its request first (the connection dropped on the way back)."""
+        self._outages.extend(["drop-create" if create else "drop"] * count)
 
     def release(self) -> None:
         """Let every hung call finish."""
@@ -216,6 +226,11 @@ class FakeOpen311:
                 self._route(path, method, call, _Reply(None, fmt))
             self._release.wait(self.hang_limit)
             return reply.errors(503, "answered too late")
+        if outage in ("drop", "drop-create"):
+            if outage == "drop-create" and method == "POST":
+                self._route(path, method, call, _Reply(None, fmt))
+            handler.close_connection = True
+            return None
         if scripted:
             return _send(handler, scripted.status, scripted.body, scripted.content_type)
         if fmt not in self.formats:
@@ -239,10 +254,7 @@ class FakeOpen311:
                 return reply.errors(400, "requests must be form-encoded (application/x-www-form-urlencoded)")
             return self._create(call, form, reply)
         if method == "GET" and segments == ["requests"]:
-            wanted = [i for i in query.get("service_request_id", "").split(",") if i]
-            with self._lock:
-                found = [r for r in self.created if r.request_id and (not wanted or r.request_id in wanted)]
-            return reply.records("service_requests", "request", [_status(r) for r in found])
+            return self._list(query, reply)
         if method == "GET" and len(segments) == 2 and segments[0] == "requests":
             with self._lock:
                 found = [r for r in self.created if r.request_id == segments[1]]
@@ -258,6 +270,32 @@ class FakeOpen311:
             return reply.records("service_requests", "request",
                                  [{"token": found[0].token, "service_request_id": found[0].request_id}])
         return reply.errors(404, "no such method")
+
+    def _list(self, query: dict[str, str], reply: _Reply) -> None:
+        """GET requests: by ids, else by the spec's filters. Requests known only by a token are not listed."""
+        wanted = [i for i in query.get("service_request_id", "").split(",") if i]
+        try:
+            start, end = _w3c(query.get("start_date")), _w3c(query.get("end_date"))
+        except ValueError:
+            return reply.errors(400, "start_date and end_date must be W3C dates")
+        if start and end and (end - start).days > 90:
+            return reply.errors(400, "start_date and end_date may not span more than 90 days")
+        codes = [c for c in query.get("service_code", "").split(",") if c]
+        statuses = [s for s in query.get("status", "").split(",") if s]
+
+        def matches(request: CreatedRequest) -> bool:
+            if not request.request_id:
+                return False
+            if wanted:
+                return request.request_id in wanted
+            requested = _w3c(request.requested_datetime)
+            assert requested is not None
+            return ((not codes or request.service_code in codes) and (not statuses or request.status in statuses)
+                    and (start is None or requested >= start) and (end is None or requested <= end))
+
+        with self._lock:
+            found = [r for r in self.created if matches(r)]
+        return reply.records("service_requests", "request", [_status(r) for r in found])
 
     def _create(self, call: Call, form: dict[str, str], reply: _Reply) -> None:
         if not form.get("api_key"):
@@ -278,15 +316,28 @@ class FakeOpen311:
             if self.answer_with_tokens:
                 self._next_token += 1
                 request = CreatedRequest(service.code, call.form, None, token=str(self._next_token),
-                                         media_url=form.get("media_url"))
+                                         media_url=form.get("media_url"), requested_datetime=self.requested_datetime,
+                                         updated_datetime=self.requested_datetime)
             else:
-                request = CreatedRequest(service.code, call.form, self._new_id(), media_url=form.get("media_url"))
+                request = CreatedRequest(service.code, call.form, self._new_id(), media_url=form.get("media_url"),
+                                         requested_datetime=self.requested_datetime,
+                                         updated_datetime=self.requested_datetime)
             self.created.append(request)
         if request.token:
             return reply.records("service_requests", "request", [{"token": request.token}])
         return reply.records("service_requests", "request", [
             {"service_request_id": request.request_id, "service_notice": service.service_notice,
              "account_id": form.get("account_id")}])
+
+
+def _w3c(value: str | None) -> datetime | None:
+    """A W3C / ISO 8601 date with its offset ("Z" too); ValueError for anything else."""
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith(("Z", "z")) else value)
+    if moment.tzinfo is None:
+        raise ValueError("a date without its offset")
+    return moment
 
 
 def _status(request: CreatedRequest) -> dict[str, Any]:
