@@ -17,10 +17,15 @@ from bot.meetings.notices import NoticeRules, NoticeSweep, notice_values
 from bot.meetings.service import MeetingService
 from bot.meetings.store import MeetingStore, SignupStore
 from bot.meetings.wording import WORDS_RESPONSE
+from bot.meetings.notices import in_quiet_hours
+from bot.reports.forwarding import ClosedReportNotices, ReportForwarder, ReportStatusPoll
 from bot.reports.media import MediaIntake
+from bot.reports.open311 import Open311Client, Open311Config
+from bot.reports.photo_links import PhotoLinks
 from bot.reports.photos import LocalPhotoStore, PhotoFetcher, PhotoStore
 from bot.reports.places import ServiceArea
 from bot.reports.service import ReportService
+from bot.reports.systems import DepartmentSystem, LocalSystem, Open311System
 from bot.reports.store import ReportStore
 from bot.guards import Deduplicator, RateLimiter
 from bot.outbound import DevOutboxGateway, OutboundService, SmsGateway, TwilioConfig, TwilioGateway
@@ -33,7 +38,7 @@ from bot.storage.consent import ConsentStore
 from bot.storage.conversations import ConversationStore
 from bot.storage.database import Database
 from bot.storage.messages import MessageStore
-from bot.storage.models import Conversation, Meeting, Signup
+from bot.storage.models import Conversation, Meeting, Report, Signup
 
 
 @dataclass
@@ -96,8 +101,60 @@ class Services:
     @cached_property
     def report_service(self) -> ReportService:
         return ReportService(self.report_store, self.conversations, ServiceArea.from_profile(self.profile),
-                             self.clock, self.profile.timezone, forwards=self.settings.open311_enabled,
+                             self.clock, self.profile.timezone, forwards=self.report_system.forwards,
                              media=self.media)
+
+    @cached_property
+    def photo_links(self) -> PhotoLinks:
+        return PhotoLinks(self.settings.sender_id_key, self.settings.public_url)
+
+    @cached_property
+    def report_system(self) -> DepartmentSystem:
+        """Open311 when OPEN311_BASE_URL is set; otherwise reports stay in our database."""
+        if not self.settings.open311_enabled:
+            return LocalSystem()
+
+        def contact(report: Report) -> str | None:
+            conversation = self.conversations.get(report.conversation_id)
+            return conversation.address if conversation.channel == "sms" else None
+
+        return Open311System(Open311Client(Open311Config.from_settings(self.settings)), self.photo_links.url,
+                             contact, clock=self.clock, timezone=self.profile.timezone)
+
+    def _report_text(self, report: Report, response: str, values: dict[str, str]) -> None:
+        conversation = self.conversations.get(report.conversation_id)
+        language = conversation.language or self.profile.languages[0]
+        types = self.catalog.custom("utter_report_words", language).get("types") or {}
+        self.pipeline.reply_with(conversation, response, language, author="system", values={
+            "reference": report.reference, "report_type": str(types.get(report.report_type, report.report_type)),
+            **values})
+
+    def _can_text(self, report: Report) -> bool:
+        conversation = self.conversations.get(report.conversation_id)
+        return conversation.channel != "sms" or not self.consent.is_opted_out(conversation.address_hash)
+
+    @cached_property
+    def report_forwarder(self) -> ReportForwarder:
+        def rejected(report: Report) -> None:
+            if self._can_text(report):
+                self._report_text(report, "utter_report_rejected", {})
+
+        return ReportForwarder(self.report_store, self.report_system, self.clock, on_rejected=rejected)
+
+    @cached_property
+    def report_status_poll(self) -> ReportStatusPoll:
+        return ReportStatusPoll(self.report_store, self.report_system, self.clock)
+
+    @cached_property
+    def closed_report_notices(self) -> ClosedReportNotices:
+        def send(report: Report) -> None:
+            notes = " ".join((report.status_notes or "").split())
+            self._report_text(report, "utter_report_closed", {"notes": notes[:120]})
+
+        def quiet() -> bool:
+            return in_quiet_hours(self.clock.now(), self.settings.quiet_hours, self.profile.timezone)
+
+        return ClosedReportNotices(self.report_store, send, self._can_text, quiet)
 
     @cached_property
     def notice_sweep(self) -> NoticeSweep:

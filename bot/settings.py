@@ -118,6 +118,7 @@ class Settings:
     open311_jurisdiction_id: str | None = None
     open311_service_codes: Mapping[str, str] = field(default_factory=dict)
     open311_timeout: float = 10.0
+    report_poll_seconds: float = 300.0
     meetings_calendar: str | None = None
     meeting_reminder_minutes: tuple[int, ...] = (24 * 60, 120)
     quiet_hours: tuple[str, str] = ("21:00", "08:00")
@@ -205,6 +206,7 @@ class Settings:
             open311_jurisdiction_id=(env.get("OPEN311_JURISDICTION_ID") or "").strip() or None,
             open311_service_codes=_pairs(env, "OPEN311_SERVICE_CODES"),
             open311_timeout=_float(env, "OPEN311_TIMEOUT", base.open311_timeout),
+            report_poll_seconds=_float(env, "REPORT_POLL_INTERVAL", base.report_poll_seconds),
             meetings_calendar=env.get("MEETINGS_CALENDAR") or None,
             meeting_reminder_minutes=tuple(int(m) for m in _delays(env, "MEETING_REMINDER_MINUTES",
                                                                    base.meeting_reminder_minutes)),

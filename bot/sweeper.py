@@ -3,7 +3,9 @@
 Every SWEEP_INTERVAL seconds, one replica (a Redis lock elects it) re-enqueues stored
 inbound messages that no worker finished (this is what makes "nothing is lost" true
 after a worker crash or a Redis restart), then sends the meeting notices that are due
-(reminders, waitlist promotions, changes: bot/meetings/notices.py, each exactly once).
+(reminders, waitlist promotions, changes: bot/meetings/notices.py, each exactly once),
+forwards filed reports to the department's system (bot/reports/forwarding.py), polls their
+status every REPORT_POLL_INTERVAL seconds, and texts residents whose reports were closed.
 """
 from __future__ import annotations
 
@@ -12,9 +14,24 @@ import signal
 import threading
 
 from bot.jobs import recover_pending
-from bot.services import get_services
+from bot.services import Services, get_services
 
 log = logging.getLogger("bot.sweeper")
+
+
+POLL_KEY = "assistant:report-poll"
+
+
+def sweep(services: Services) -> None:
+    """One round. Each step claims its rows in the database, so two rounds never send twice."""
+    recover_pending(services)
+    services.notice_sweep.run()
+    if services.report_system.forwards:
+        services.report_forwarder.run_once()
+        # The department's server is polled at its own pace, once across all replicas.
+        if services.redis.set(POLL_KEY, "1", nx=True, ex=max(1, int(services.settings.report_poll_seconds))):
+            services.report_status_poll.run_once()
+    services.closed_report_notices.run_once()
 
 
 def main() -> None:
@@ -28,8 +45,7 @@ def main() -> None:
         try:
             lock = services.redis.lock("assistant:lock:sweeper", timeout=max(interval, 5.0))
             if lock.acquire(blocking=False):
-                recover_pending(services)
-                services.notice_sweep.run()
+                sweep(services)
         except Exception as exc:  # Redis or the database down: try again next round
             log.warning("sweep failed: %s", type(exc).__name__)
         stop.wait(interval)

@@ -23,12 +23,13 @@ def create_app(config: Settings | None = None, services: Services | None = None)
     app.config.update(SETTINGS=settings, SERVICES=services, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
     logging.basicConfig(level=settings.log_level)
 
-    from webhook import chat, demo, devphone, health, meetings, sms, staff, staff_reports
+    from webhook import chat, demo, devphone, health, meetings, report_photos, sms, staff, staff_reports
 
     app.register_blueprint(health.bp)
     app.register_blueprint(sms.bp)
     app.register_blueprint(chat.bp)
     app.register_blueprint(meetings.bp)
+    app.register_blueprint(report_photos.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(staff_reports.bp)
     if not settings.twilio_enabled:
