@@ -2,17 +2,27 @@
 from __future__ import annotations
 
 import base64
+import re
+import threading
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+import requests
 from sqlalchemy import select
+from werkzeug.serving import make_server
 
+from bot.identity import address_hash
 from bot.services import Services
+from bot.staff_auth import hash_password
 from bot.storage.models import InboundMedia
-from tests.conftest import RasaStack, run_worker
+from bot.sweeper import sweep
+from tests.conftest import MutableClock, RasaStack, run_worker
 from tests.fakes.media import gps_jpeg
 from tests.phone import new_number
 from webhook.app import create_app
+
+STAFF_PASSWORD = "a long staff password for the scenario"
 
 
 def test_page_renders_and_api_posts_through_the_signed_webhook(make_services: Callable[..., Services]) -> None:
@@ -86,3 +96,72 @@ def test_a_photo_from_the_page_is_sent_as_an_mms_whose_media_url_serves_it(
     assert client.get("/dev/phone/media/..%2F..%2Fetc%2Fpasswd").status_code == 404
     bad = client.post("/dev/phone/api/messages", json={"from": "+15035550178", "body": "", "photo": "not a data url"})
     assert bad.status_code == 400
+
+
+def test_report_scenario_on_the_development_phone(make_services: Callable[..., Services], rasa_stack: RasaStack,
+                                                  tmp_path: Path) -> None:
+    """Issue #5's acceptance, through the development phone served over HTTP (the worker fetches
+    the picture from it as it would from Twilio): graffiti with a photo, an abandoned car at an
+    intersection, suspicious activity anonymously, a reference each time, the status, and a
+    text when staff close the report on the staff page."""
+    now = datetime.now(timezone.utc).replace(tzinfo=None)  # the action server files with the real clock
+    services = make_services(MutableClock(now), rasa_url=rasa_stack.url, database_url=rasa_stack.database_url,
+                             report_photo_dir=tmp_path / "photos", quiet_hours=("00:00", "00:00"),
+                             staff_accounts=f"sam:{hash_password(STAFF_PASSWORD)}")
+    app = create_app(services=services)
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    number = new_number()
+    picture = "data:image/jpeg;base64," + base64.b64encode(gps_jpeg()).decode()
+
+    def text(body: str, photo: str | None = None) -> str:
+        before = len(requests.get(f"{base}/dev/phone/api/messages", params={"number": number}).json()["messages"])
+        message = {"from": number, "body": body, **({"photo": photo} if photo else {})}
+        assert requests.post(f"{base}/dev/phone/api/messages", json=message).status_code == 202
+        run_worker(services)
+        messages = requests.get(f"{base}/dev/phone/api/messages", params={"number": number}).json()["messages"]
+        return "\n".join(m["text"] for m in messages[before:] if m["direction"] == "out")
+
+    try:
+        references = []
+        for script in (
+            [("graffiti on the wall behind 5th and main", None), ("last night", None),
+             ("red tags all over the wall", None), ("", picture), ("2", None), ("yes", None), ("1", None)],
+            [("abandoned car at main & 5th", None), ("not sure", None),
+             ("grey sedan, flat tires, two weeks now", None), ("1", None), ("no", None), ("no", None),
+             ("yes", None)],
+            [("i want to report suspicious activity", None), ("outside 415 elm st", None), ("today around 2pm", None),
+             ("a man was pulling on car door handles down the block", None), ("no photo", None),
+             ("1", None), ("yes", None)],
+        ):
+            replies = [text(body, photo) for body, photo in script]
+            assert replies[-1].startswith("Thanks! Your report number is R-"), replies
+            references.append(re.search(r"R-\d+", replies[-1]).group(0))  # type: ignore[union-attr]
+        assert len(set(references)) == 3
+        graffiti, car, suspicious = (services.report_store.get_by_reference(r, _conversation(services, number).id)
+                                     for r in references)
+        assert graffiti and len(services.report_store.photos(graffiti.id)) == 1
+        assert car and car.report_type == "abandoned_vehicle" and car.place_text and "&" in car.place_text
+        assert suspicious and suspicious.anonymous and suspicious.report_type == "suspicious_activity"
+
+        assert text(f"status {references[0]}").startswith(f"{references[0]} Graffiti")
+
+        staff = requests.Session()
+        staff.auth = ("sam", STAFF_PASSWORD)
+        page = staff.get(f"{base}/staff/reports/{graffiti.id}")
+        assert page.status_code == 200 and references[0] in page.text
+        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)  # type: ignore[union-attr]
+        closed = staff.post(f"{base}/staff/reports/{graffiti.id}/status", allow_redirects=False,
+                            data={"status": "closed", "notes": "Painted over.", "csrf_token": token},
+                            headers={"Origin": base})
+        assert closed.status_code == 303
+        sweep(services)
+        messages = requests.get(f"{base}/dev/phone/api/messages", params={"number": number}).json()["messages"]
+        assert messages[-1]["text"] == f"Update on your report {references[0]} (Graffiti): it's closed. Painted over."
+    finally:
+        server.shutdown()
+
+
+def _conversation(services: Services, number: str):  # type: ignore[no-untyped-def]
+    return services.conversations.find("sms", address_hash("test-key", "sms", number))
