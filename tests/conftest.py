@@ -30,6 +30,8 @@ from bot.settings import ROOT, Settings
 from bot.storage.database import Database
 from bot.storage.migrate import upgrade
 from scripts.localredis import LocalRedis, free_port
+from tests.fakes.media import FakeMediaHost
+from tests.fakes.open311 import FakeOpen311
 from tests.fakes.twilio_api import FakeTwilio
 
 MODEL = ROOT / "models" / "assistant.tar.gz"
@@ -151,6 +153,22 @@ def run_worker(services: Services) -> None:
 @pytest.fixture
 def fake_twilio() -> Iterator[FakeTwilio]:
     server = FakeTwilio().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def media_host() -> Iterator[FakeMediaHost]:
+    """Serves MMS pictures like Twilio's media URLs (one server per test module)."""
+    server = FakeMediaHost().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def open311_server() -> Iterator[FakeOpen311]:
+    """A local GeoReport v2 server (one per test module; `reset()` it per test)."""
+    server = FakeOpen311().start()
     yield server
     server.stop()
 

@@ -25,10 +25,10 @@ def rasa() -> Iterator[ScriptedRasa]:
 
 
 @pytest.fixture
-def host() -> Iterator[FakeMediaHost]:
-    server = FakeMediaHost().start()
-    yield server
-    server.stop()
+def host(media_host: FakeMediaHost) -> FakeMediaHost:
+    media_host.requests.clear()
+    media_host.failures.clear()
+    return media_host
 
 
 @pytest.fixture

@@ -27,17 +27,10 @@ PUBLIC = "https://assistant.portalder.example"
 
 
 @pytest.fixture
-def open311() -> Iterator[FakeOpen311]:
-    server = FakeOpen311().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def media_host() -> Iterator[FakeMediaHost]:
-    server = FakeMediaHost().start()
-    yield server
-    server.stop()
+def open311(open311_server: FakeOpen311) -> Iterator[FakeOpen311]:
+    open311_server.reset()
+    yield open311_server
+    open311_server.release()
 
 
 def _services(make_services: Callable[..., Services], tmp_path: Path, **overrides: object) -> Services:

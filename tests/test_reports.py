@@ -8,7 +8,7 @@ import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 
@@ -24,13 +24,6 @@ REFERENCE = re.compile(r"\b(R-\d{4,})\b")
 
 def menu_lines(reply: str) -> list[str]:
     return [line.split(" - ", 1)[1] for line in reply.splitlines() if line[:1].isdigit() and " - " in line]
-
-
-@pytest.fixture
-def media_host() -> Iterator[FakeMediaHost]:
-    server = FakeMediaHost().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -64,13 +64,6 @@ class World:
         assert self.media.take(message.id).stored == 1
 
 
-@pytest.fixture(scope="module")
-def media_host() -> Iterator[FakeMediaHost]:
-    host = FakeMediaHost().start()
-    yield host
-    host.stop()
-
-
 @pytest.fixture
 def world(sqlite_url: str, tmp_path: Path, media_host: FakeMediaHost) -> Iterator[World]:
     w = World(sqlite_url, tmp_path / "photos", media_host)

@@ -7,6 +7,7 @@ from typing import Callable, Iterator
 
 import pytest
 
+from bot.reports.store import ReportStore
 from bot.storage.conversations import ConversationStore
 from bot.storage.database import Database
 from tests.conftest import MutableClock
@@ -30,3 +31,9 @@ def resident(db: Database, clock: MutableClock) -> Callable[[], int]:
         return conversations.get_or_create("sms", f"hash-{n}", f"+1503555{n:04d}").id
 
     return make
+
+
+@pytest.fixture
+def store(db: Database, clock: MutableClock) -> ReportStore:
+    """Reports in the test database (a module with another kind of store defines its own)."""
+    return ReportStore(db, clock)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import traceback
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 import requests
@@ -25,13 +25,6 @@ from tests.fakes.open311 import FakeOpen311
 CODES = {"graffiti": "GRF-01", "noise": "NOISE", "abandoned_vehicle": "AV", "pothole": "POT-9"}
 GRAFFITI = ReportSubmission(report_type="graffiti", description="Tags on the wall behind the library",
                             address_string="400 Main St, Port Alder")
-
-
-@pytest.fixture(scope="module")
-def open311_server() -> Iterator[FakeOpen311]:
-    server = FakeOpen311().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -39,13 +39,6 @@ def photo_url(key: str) -> str:
     return f"https://assistant.portalder.example/media/{key}"
 
 
-@pytest.fixture(scope="module")
-def open311_server() -> Iterator[FakeOpen311]:
-    server = FakeOpen311().start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def fake(open311_server: FakeOpen311) -> Iterator[FakeOpen311]:
     open311_server.reset()
@@ -57,11 +50,6 @@ def fake(open311_server: FakeOpen311) -> Iterator[FakeOpen311]:
 @pytest.fixture
 def clock() -> MutableClock:
     return MutableClock(NOW)
-
-
-@pytest.fixture
-def store(db: Database, clock: MutableClock) -> ReportStore:
-    return ReportStore(db, clock)
 
 
 def _system(fake: FakeOpen311, clock: MutableClock, *, timeout: float = 5.0, api_key: str | None = None,

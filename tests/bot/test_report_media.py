@@ -8,7 +8,7 @@ import itertools
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import pytest
 from PIL import Image
@@ -32,11 +32,11 @@ def clock() -> MutableClock:
     return MutableClock(NOW)
 
 
-@pytest.fixture(scope="module")
-def host() -> Iterator[FakeMediaHost]:
-    server = FakeMediaHost().start()
-    yield server
-    server.stop()
+@pytest.fixture
+def host(media_host: FakeMediaHost) -> FakeMediaHost:
+    media_host.requests.clear()
+    media_host.failures.clear()
+    return media_host
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from alembic import command
 from sqlalchemy import create_engine, inspect
 
 from bot.reports.store import ReportFilter, ReportStore, normalize_reference
-from bot.storage.database import Database
 from bot.storage.migrate import alembic_config
 from bot.storage.models import OutboxState, ReportStatus
 from tests.conftest import MutableClock
@@ -27,11 +26,6 @@ REFERENCE = re.compile(r"^R-\d{4,}$")
 @pytest.fixture
 def clock() -> MutableClock:
     return MutableClock(NOW)
-
-
-@pytest.fixture
-def store(db: Database, clock: MutableClock) -> ReportStore:
-    return ReportStore(db, clock)
 
 
 def test_references_are_readable_unique_and_increasing(store: ReportStore, resident: Callable[[], int]) -> None:
