@@ -142,23 +142,55 @@ class ActionAskIncidentType(ReportAction, Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         words = report_words(domain, tracker.get_slot("language"))
-        dispatcher.utter_message(response="utter_ask_incident_type", buttons=[
+        again = bool(tracker.get_slot("incident_misses"))
+        dispatcher.utter_message(response="utter_incident_type_not_understood" if again else "utter_ask_incident_type",
+                                 buttons=[
             {"title": type_label(words, kind), "payload": "/report_incident" + json.dumps({"report_type": kind})}
             for kind in REPORT_TYPES])
         return []
 
 
+class ActionAskIncidentPlace(ReportAction, Action):
+    """Where; after an answer it could not read, the question says how to answer instead."""
+
+    def name(self) -> Text:
+        return "action_ask_incident_place"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(response="utter_incident_place_not_understood" if tracker.get_slot("incident_misses")
+                                 else "utter_ask_incident_place")
+        return []
+
+
+class ActionAskIncidentWhen(ReportAction, Action):
+    def name(self) -> Text:
+        return "action_ask_incident_when"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(response="utter_incident_when_not_understood" if tracker.get_slot("incident_misses")
+                                 else "utter_ask_incident_when")
+        return []
+
+
 class ActionAskIncidentDescription(ReportAction, Action):
-    """Suspicious activity asks for behaviour, not looks."""
+    """Suspicious activity asks for behaviour, not looks (and once more after looks only)."""
 
     def name(self) -> Text:
         return "action_ask_incident_description"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
-        kind = tracker.get_slot("incident_type")
-        dispatcher.utter_message(response="utter_ask_incident_description_behaviour" if kind in TYPES_CHECKED
-                                 else "utter_ask_incident_description")
+        if tracker.get_slot("incident_nudged"):
+            response = "utter_incident_description_behaviour"
+        elif tracker.get_slot("incident_misses"):
+            response = "utter_incident_description_short"
+        elif tracker.get_slot("incident_type") in TYPES_CHECKED:
+            response = "utter_ask_incident_description_behaviour"
+        else:
+            response = "utter_ask_incident_description"
+        dispatcher.utter_message(response=response)
         return []
 
 
@@ -388,10 +420,9 @@ class ValidateReportIncidentForm(FormValidationAction):
 
     # -- validation ----------------------------------------------------------------------
 
-    def _miss(self, tracker: Tracker, dispatcher: CollectingDispatcher, slot: Text, response: Text) -> Dict[Text, Any]:
-        misses = int(tracker.get_slot("incident_misses") or 0) + 1
-        dispatcher.utter_message(response=response)
-        return {slot: None, "incident_misses": float(misses)}
+    def _miss(self, tracker: Tracker, slot: Text) -> Dict[Text, Any]:
+        """Not understood: the slot's question is asked again, worded as a hint (action_ask_*)."""
+        return {slot: None, "incident_misses": float(int(tracker.get_slot("incident_misses") or 0) + 1)}
 
     def validate_incident_type(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: Dict[Text, Any]) -> Dict[Text, Any]:
@@ -399,18 +430,18 @@ class ValidateReportIncidentForm(FormValidationAction):
             return {"incident_type": value, "incident_misses": None}
         if int(tracker.get_slot("incident_misses") or 0) >= 1:
             return {"incident_type": OTHER_TYPE, "incident_misses": None}  # the description will say
-        return self._miss(tracker, dispatcher, "incident_type", "utter_incident_type_not_understood")
+        return self._miss(tracker, "incident_type")
 
     def validate_incident_place(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                 domain: Dict[Text, Any]) -> Dict[Text, Any]:
         if value is None:
             return {"incident_place": None}
         if value == NO_MATCH:
-            return self._miss(tracker, dispatcher, "incident_place", "utter_incident_place_not_understood")
+            return self._miss(tracker, "incident_place")
         try:
             place = Place.from_dict(json.loads(value))
         except (ValueError, TypeError):
-            return self._miss(tracker, dispatcher, "incident_place", "utter_incident_place_not_understood")
+            return self._miss(tracker, "incident_place")
         verdict = self._service_factory().check_place(place)
         if verdict.inside is False:
             if verdict.agency is not None:
@@ -424,7 +455,7 @@ class ValidateReportIncidentForm(FormValidationAction):
     def validate_incident_when(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: Dict[Text, Any]) -> Dict[Text, Any]:
         if value == NO_MATCH:
-            return self._miss(tracker, dispatcher, "incident_when", "utter_incident_when_not_understood")
+            return self._miss(tracker, "incident_when")
         return {"incident_when": value, "incident_misses": None}
 
     def validate_incident_description(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
@@ -433,11 +464,10 @@ class ValidateReportIncidentForm(FormValidationAction):
             return {"incident_description": None}
         text = str(value)
         if len(text.split()) < MIN_DESCRIPTION_WORDS and not tracker.get_slot("incident_misses"):
-            return self._miss(tracker, dispatcher, "incident_description", "utter_incident_description_short")
+            return self._miss(tracker, "incident_description")
         if tracker.get_slot("incident_type") in TYPES_CHECKED and appearance_only(text) \
                 and not tracker.get_slot("incident_nudged"):
-            dispatcher.utter_message(response="utter_incident_description_behaviour")
-            return {"incident_description": None, "incident_nudged": True}
+            return {"incident_description": None, "incident_nudged": True}  # asked again, for behaviour
         return {"incident_description": text, "incident_misses": None}
 
 

@@ -137,3 +137,12 @@ def test_a_report_in_spanish(resident_services: Services) -> None:
     phone = Phone(resident_services)
     [ask_when] = phone.text("quiero reportar grafiti en la pared de la biblioteca en elm st")
     assert ask_when.startswith("¿Cuando paso? Por ejemplo"), ask_when  # accents a GSM-7 SMS cannot carry are dropped
+
+
+def test_happening_now_and_dangerous_gets_911_and_no_form(resident_services: Services) -> None:
+    phone = Phone(resident_services)
+    [reply] = phone.text("i want to report a guy with a gun outside my house right now")
+    assert "911" in reply
+    [after] = phone.text("hello")
+    assert not after.startswith(("What would you like to report", "Where did it happen", "When did it happen")), after
+    assert resident_services.report_store.recent_for(phone.conversation.id) == []

@@ -14,7 +14,8 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.report_form import (
-    ActionAskIncidentConfirmed, ActionAskIncidentDescription, ActionAskIncidentType, ActionStartReport,
+    ActionAskIncidentConfirmed, ActionAskIncidentDescription, ActionAskIncidentPlace, ActionAskIncidentType,
+    ActionAskIncidentWhen, ActionStartReport,
     ActionSubmitReport, ValidateReportIncidentForm,
 )
 from actions.reports import ActionCheckReportStatus
@@ -158,7 +159,9 @@ def test_the_type_menu_fits_two_sms_and_a_number_picks_the_type(world: World) ->
                         intent="report_incident", confidence=1.0, entities=[GRAFFITI])
     assert slots["incident_type"] == "graffiti"
     messages, slots = validate(world, "incident_type", "the thing with the stuff")
-    assert [m["response"] for m in messages] == ["utter_incident_type_not_understood"]
+    assert messages == [] and slots == {"incident_type": None, "incident_misses": 1.0}
+    [again], _ = run(ActionAskIncidentType(provide(world)), world, slots=slots)
+    assert again["response"] == "utter_incident_type_not_understood" and len(again["buttons"]) == 10
     _, slots = validate(world, "incident_type", "the thing with the stuff", incident_misses=1.0)
     assert slots["incident_type"] == "other"
 
@@ -167,8 +170,11 @@ def test_a_place_is_read_or_asked_again_then_taken_as_written(world: World) -> N
     _, slots = validate(world, "incident_place", "in front of 415 elm st apt 2")
     assert json.loads(slots["incident_place"])["text"].startswith("415 Elm St")
     messages, slots = validate(world, "incident_place", "over there")
-    assert [m["response"] for m in messages] == ["utter_incident_place_not_understood"]
-    assert slots["incident_place"] is None and slots["incident_misses"] == 1.0
+    assert messages == [] and slots == {"incident_place": None, "incident_misses": 1.0}
+    [hint], _ = run(ActionAskIncidentPlace(provide(world)), world, slots=slots)
+    assert hint["response"] == "utter_incident_place_not_understood"
+    [plain], _ = run(ActionAskIncidentPlace(provide(world)), world)
+    assert plain["response"] == "utter_ask_incident_place"
     _, slots = validate(world, "incident_place", "by the big blue house", incident_misses=1.0)
     assert json.loads(slots["incident_place"]) == {**json.loads(slots["incident_place"]), "kind": "landmark",
                                                    "text": "by the big blue house"}
@@ -181,7 +187,9 @@ def test_when_is_parsed_or_unknown_and_never_in_the_future(world: World) -> None
     _, slots = validate(world, "incident_when", "not sure")
     assert slots["incident_when"] == "unknown"
     messages, slots = validate(world, "incident_when", "tomorrow morning")
-    assert [m["response"] for m in messages] == ["utter_incident_when_not_understood"]
+    assert messages == [] and slots == {"incident_when": None, "incident_misses": 1.0}
+    [hint], _ = run(ActionAskIncidentWhen(provide(world)), world, slots=slots)
+    assert hint["response"] == "utter_incident_when_not_understood"
     _, slots = validate(world, "incident_place", "5th and main last night")  # both in one answer
     assert slots["incident_place"] and json.loads(slots["incident_when"])["text"] == "last night"
 
@@ -194,8 +202,10 @@ def test_suspicious_activity_asks_for_behaviour_and_holds_looks_only_for_staff(w
 
     looks = "a black guy in a hoodie walking down our street"
     messages, slots = validate(world, "incident_description", looks, incident_type="suspicious_activity")
-    assert [m["response"] for m in messages] == ["utter_incident_description_behaviour"]
-    assert slots == {"incident_description": None, "incident_nudged": True}
+    assert messages == [] and slots == {"incident_description": None, "incident_nudged": True}
+    [nudge], _ = run(ActionAskIncidentDescription(provide(world)), world,
+                     slots={"incident_type": "suspicious_activity", **slots})
+    assert nudge["response"] == "utter_incident_description_behaviour"
     _, slots = validate(world, "incident_description", looks, incident_type="suspicious_activity",
                         incident_nudged=True)
     assert slots["incident_description"] == looks
