@@ -226,6 +226,9 @@ def reports():  # type: ignore[no-untyped-def]
     outboxes = _outbox_states(r.id for r in found)
     rows = [{"report": r, "created": local_time(r.created_at), "outbox": outboxes.get(r.id)} for r in found]
     stuck = store.stuck(older_than=_services().clock.now() - STUCK_AFTER)
+    seen = {report.id for report, _ in stuck}
+    # Rows waiting for a later retry are not "stuck" yet may have failed for days.
+    stuck += [(report, row) for report, row in store.failing() if report.id not in seen]
     stuck_rows = [{"report": r, "outbox": o, "since": local_time(o.updated_at)} for r, o in stuck[:STUCK_SHOWN]]
     return render_template(
         "staff/reports.html", rows=rows, query=query, page=query.page, has_more=has_more,

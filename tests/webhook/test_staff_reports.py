@@ -8,7 +8,7 @@ import csv
 import hashlib
 import io
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -196,6 +196,21 @@ def test_stuck_reports_show_after_fifteen_minutes(client: FlaskClient, services:
     assert "Not forwarded after 15 minutes (1)" in html
     stuck_section = html.split("</section>")[0]
     assert report.reference in stuck_section and OutboxState.PENDING in stuck_section
+
+
+def test_a_report_failing_again_and_again_shows_while_it_waits_for_its_next_retry(
+        client: FlaskClient, services: Services, clock: MutableClock) -> None:
+    report = file_report(services, forward=True)
+    store = services.report_store
+    for _ in range(5):
+        [item] = store.claim_due(clock.now())
+        assert item.report.id == report.id
+        store.mark_retry(report.id, "not sent: HTTP 503", clock.now() + timedelta(seconds=1))
+        clock.advance(seconds=2)
+    store.claim_due(clock.now())
+    store.mark_retry(report.id, "not sent: HTTP 503", clock.now() + timedelta(hours=1))  # due later
+    stuck_section = page(client, "/staff/reports").split("</section>")[0]
+    assert "Not forwarded" in stuck_section and report.reference in stuck_section
 
 
 # -- the detail page -------------------------------------------------------------------------
