@@ -119,7 +119,8 @@ class Services:
             return conversation.address if conversation.channel == "sms" else None
 
         return Open311System(Open311Client(Open311Config.from_settings(self.settings)), self.photo_links.url,
-                             contact, clock=self.clock, timezone=self.profile.timezone)
+                             contact, clock=self.clock, timezone=self.profile.timezone,
+                             attributes=self.settings.open311_attributes)
 
     def _report_text(self, report: Report, response: str, values: dict[str, str]) -> None:
         conversation = self.conversations.get(report.conversation_id)

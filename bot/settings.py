@@ -117,6 +117,7 @@ class Settings:
     open311_api_key: str | None = field(default=None, repr=False)
     open311_jurisdiction_id: str | None = None
     open311_service_codes: Mapping[str, str] = field(default_factory=dict)
+    open311_attributes: Mapping[str, str] = field(default_factory=dict)
     open311_timeout: float = 10.0
     report_poll_seconds: float = 300.0
     meetings_calendar: str | None = None
@@ -205,6 +206,7 @@ class Settings:
             open311_api_key=(env.get("OPEN311_API_KEY") or "").strip() or None,
             open311_jurisdiction_id=(env.get("OPEN311_JURISDICTION_ID") or "").strip() or None,
             open311_service_codes=_pairs(env, "OPEN311_SERVICE_CODES"),
+            open311_attributes=_pairs(env, "OPEN311_ATTRIBUTES"),
             open311_timeout=_float(env, "OPEN311_TIMEOUT", base.open311_timeout),
             report_poll_seconds=_float(env, "REPORT_POLL_INTERVAL", base.report_poll_seconds),
             meetings_calendar=env.get("MEETINGS_CALENDAR") or None,

@@ -4,7 +4,7 @@ resident hears about, status polling, and the closing text; with the local syste
 close still reaches the resident."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import urlsplit
@@ -13,6 +13,7 @@ import pytest
 
 from bot.reports.places import Place
 from bot.reports.service import ReportDraft
+from bot.reports.times import When
 from bot.services import Services
 from bot.storage.models import OutboxState, ReportStatus
 from bot.sweeper import POLL_KEY, sweep
@@ -43,15 +44,16 @@ def _services(make_services: Callable[..., Services], tmp_path: Path, **override
 @pytest.fixture
 def forwarding(make_services: Callable[..., Services], tmp_path: Path, open311: FakeOpen311) -> Services:
     return _services(make_services, tmp_path, open311_base_url=open311.base_url, open311_api_key=open311.api_key,
-                     open311_service_codes={"graffiti": "GRF-01", "abandoned_vehicle": "AV"})
+                     open311_service_codes={"graffiti": "GRF-01", "abandoned_vehicle": "AV", "noise": "NOISE"},
+                     open311_attributes={"NOISE.WHEN": "when_text"})
 
 
 def _file(services: Services, phone: Phone, kind: str = "graffiti", follow_up: bool = True,
-          anonymous: bool = False):  # type: ignore[no-untyped-def]
+          anonymous: bool = False, when: When | None = None):  # type: ignore[no-untyped-def]
     phone.send("hi")  # the conversation exists (as after any text)
     return services.report_service.file(phone.conversation.id, ReportDraft(
         report_type=kind, place=Place("intersection", "Main St & 5th Ave", ("Main", "5th")),
-        description="tags sprayed across the wall", anonymous=anonymous, follow_up=follow_up,
+        description="tags sprayed across the wall", anonymous=anonymous, follow_up=follow_up, when=when,
         started_at=services.clock.now()))
 
 
@@ -111,7 +113,7 @@ def test_a_rejected_report_is_told_to_the_resident_and_shown_to_staff(
         forwarding: Services, open311: FakeOpen311) -> None:
     services = forwarding
     phone = Phone(services)
-    report = _file(services, phone, kind="noise")  # no service code for noise: the system cannot take it
+    report = _file(services, phone, kind="vandalism")  # no service code for it: the system cannot take it
     sweep(services)
     assert services.report_store.get(report.id).status == ReportStatus.REJECTED
     assert _texts(services, phone) == [
@@ -132,3 +134,14 @@ def test_with_the_local_system_a_staff_close_reaches_the_resident_who_asked(
     sweep(services)
     assert _texts(services, asked) == [f"Update on your report {mine.reference} (Graffiti): it's closed. Towed on Nov 24."]
     assert _texts(services, anonymous) == []
+
+
+def test_a_service_attribute_is_answered_from_the_report_when_configured(
+        forwarding: Services, open311: FakeOpen311) -> None:
+    services = forwarding
+    last_night = When(datetime(2026, 11, 24, 6, 0, tzinfo=timezone.utc), "last night around 10", True)
+    report = _file(services, Phone(services), kind="noise", when=last_night)
+    sweep(services)
+    [created] = open311.created  # NOISE requires attribute[WHEN]: without it the server refuses the report
+    assert created.service_code == "NOISE" and created.value("attribute[WHEN]") == "last night around 10"
+    assert services.report_store.get(report.id).status in (ReportStatus.FORWARDED, ReportStatus.OPEN)

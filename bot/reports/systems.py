@@ -15,11 +15,11 @@ from __future__ import annotations
 import json
 import logging
 from datetime import timedelta, timezone as dt_timezone, tzinfo
-from typing import Callable, Iterable, Protocol, Sequence
+from typing import Callable, Iterable, Mapping, Protocol, Sequence
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock, SystemClock
-from bot.reports.open311 import Open311Client, ReportSubmission, RequestStatus, SubmitResult
+from bot.reports.open311 import Open311Client, Open311ConfigError, ReportSubmission, RequestStatus, SubmitResult
 from bot.storage.models import Report, ReportPhoto
 
 log = logging.getLogger(__name__)
@@ -28,6 +28,8 @@ DESCRIPTION_LIMIT = 4000  # GeoReport v2: "free form text limited to 4,000 chara
 SEARCH_SLACK = timedelta(days=1)  # the server's clock and its idea of our dates may differ
 SEARCH_SPAN = timedelta(days=90)  # the most a search may span, in the spec
 _UTC = dt_timezone.utc
+# What a configured attribute can be answered with (OPEN311_ATTRIBUTES).
+ATTRIBUTE_ANSWERS = ("when", "when_text", "place", "reference", "photos", "anonymous")
 
 
 class ReportNotSendable(Exception):
@@ -83,15 +85,21 @@ class Open311System:
     `photo_url(key)` is the public URL of a stored photo (GeoReport takes one media_url, not the
     image); without it no photo is sent. `contact(report)` is the resident's phone number, asked
     only for a report that is not anonymous. `timezone` (an IANA name) is how the time a report
-    happened is written for staff upstream; UTC without it.
+    happened is written for staff upstream; UTC without it. `attributes` answers a service's
+    attributes: "SERVICE_CODE.ATTRIBUTE_CODE" -> one of ATTRIBUTE_ANSWERS.
     """
 
     forwards = True
 
     def __init__(self, client: Open311Client, photo_url: Callable[[str], str] | None = None,
                  contact: Callable[[Report], str | None] | None = None, *, clock: Clock | None = None,
-                 timezone: str | None = None) -> None:
+                 timezone: str | None = None, attributes: Mapping[str, str] | None = None) -> None:
         self._client = client
+        self._attributes = dict(attributes or {})
+        for key, answer in self._attributes.items():
+            if "." not in key.strip(".") or answer not in ATTRIBUTE_ANSWERS:
+                raise Open311ConfigError(f"OPEN311_ATTRIBUTES: {key}={answer} must be SERVICE_CODE.ATTRIBUTE_CODE="
+                                         f"one of {', '.join(ATTRIBUTE_ANSWERS)}")
         self._photo_url = photo_url
         self._contact = contact
         self._clock = clock or SystemClock()
@@ -138,7 +146,25 @@ class Open311System:
         phone = None if report.anonymous or self._contact is None else self._contact(report)
         return ReportSubmission(report_type=report.report_type, description=self._description(report, photos),
                                 address_string=address, lat=lat, long=long, media_url=media_url,
-                                phone=phone, anonymous=report.anonymous)
+                                phone=phone, anonymous=report.anonymous,
+                                attributes=self._attribute_values(report, photos))
+
+    def _attribute_values(self, report: Report, photos: Sequence[ReportPhoto]) -> dict[str, str]:
+        """`attribute[CODE]` answers a service asks for ("NOISE.WHEN=when"): only those configured
+        for this report's service code, and only when there is an answer."""
+        service_code = self._client.config.service_codes.get(report.report_type)
+        answers = {
+            "when": report.occurred_at.replace(tzinfo=_UTC).astimezone(self._zone).isoformat()
+            if report.occurred_at else None,
+            "when_text": report.occurred_text, "place": report.place_text, "reference": report.reference,
+            "photos": str(len(photos)), "anonymous": "yes" if report.anonymous else "no",
+        }
+        values: dict[str, str] = {}
+        for key, answer in self._attributes.items():
+            code, _, attribute = key.partition(".")
+            if code == service_code and attribute and answers.get(answer):
+                values[attribute] = str(answers[answer])
+        return values
 
     def _description(self, report: Report, photos: Sequence[ReportPhoto]) -> str:
         notes: list[str] = []

@@ -21,7 +21,7 @@ from bot.reports.forwarding import (
     ReportForwarder,
     ReportStatusPoll,
 )
-from bot.reports.open311 import Open311Client, Open311Config
+from bot.reports.open311 import Open311Client, Open311Config, Open311ConfigError
 from bot.reports.store import ReportFilter, ReportStore
 from bot.reports.systems import DESCRIPTION_LIMIT, LocalSystem, Open311System
 from bot.storage.database import Database
@@ -530,3 +530,10 @@ def test_the_local_system_forwards_and_polls_nothing(store: ReportStore, residen
     texts: list[int] = []
     notices = ClosedReportNotices(store, lambda r: texts.append(r.id), can_text=lambda r: True, quiet=_quiet(clock))
     assert notices.run_once() == 1 and texts == [report.id]
+
+
+@pytest.mark.parametrize("attributes", [{"NOISE": "when"}, {"NOISE.WHEN": "the time"}, {".WHEN": "when"}])
+def test_a_misconfigured_attribute_answer_stops_start_up(attributes: dict[str, str]) -> None:
+    client = Open311Client(Open311Config(base_url="https://311.example/v2", api_key="k"))
+    with pytest.raises(Open311ConfigError, match="OPEN311_ATTRIBUTES"):
+        Open311System(client, attributes=attributes)
