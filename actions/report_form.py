@@ -41,8 +41,12 @@ INTERRUPTIONS = frozenset({
     "faq", "help", "request_human", "bot_challenge", "leave_form", "check_report_status", "emergency", "crisis",
     "change_language", "list_meetings", "signup_meeting", "my_signups",
 })
-# A description is free text: only a clear request to stop or talk to someone breaks it.
-DESCRIPTION_BREAKS = frozenset({"help", "request_human", "bot_challenge", "leave_form", "emergency", "crisis"})
+# A description is free text: only a clear request to stop or talk to someone breaks it. What
+# happened often sounds like danger to the model ("pulling on car door handles"): the answer is
+# kept and the 911 (or 988) line is given with the next question. The deterministic safety
+# screen has already answered anything that reads like danger now, before NLU.
+DESCRIPTION_BREAKS = frozenset({"help", "request_human", "bot_challenge", "leave_form"})
+SAFETY_INTENTS = {"emergency": "utter_emergency", "crisis": "utter_crisis"}
 CORRECTION = re.compile(r"^(?:no|nope|actually|wait|sorry|correction|i meant|not|perdon|en realidad|no fue|fue)\b")
 DONT_KNOW = re.compile(r"\b(?:(?:i )?(?:do ?n[o']?t|dont) know|idk|not sure|no idea|no se|ni idea|no estoy segur[oa])\b")
 SKIP_PHOTO = re.compile(r"\b(?:skip|no photos?|no pics?|no pictures?|none|sin fotos?|no tengo|saltar)\b")
@@ -369,6 +373,9 @@ class ValidateReportIncidentForm(FormValidationAction):
             return {}
         if breaks_off(tracker, DESCRIPTION_BREAKS):
             return {}
+        name, confidence = intent_of(tracker)
+        if name in SAFETY_INTENTS and confidence >= QUESTION_CONFIDENCE:
+            dispatcher.utter_message(response=SAFETY_INTENTS[name])
         return {"incident_description": " ".join(text.split())}
 
     async def extract_incident_photos(self, dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -107,7 +107,8 @@ def test_report_scenario_on_the_development_phone(make_services: Callable[..., S
     now = datetime.now(timezone.utc).replace(tzinfo=None)  # the action server files with the real clock
     services = make_services(MutableClock(now), rasa_url=rasa_stack.url, database_url=rasa_stack.database_url,
                              report_photo_dir=tmp_path / "photos", quiet_hours=("00:00", "00:00"),
-                             staff_accounts=f"sam:{hash_password(STAFF_PASSWORD)}")
+                             staff_accounts=f"sam:{hash_password(STAFF_PASSWORD)}",
+                             rate_limit_count=100)  # three reports in a minute: faster than any resident
     app = create_app(services=services)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
