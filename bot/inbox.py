@@ -12,6 +12,7 @@ from typing import Sequence
 
 import redis
 
+from bot import metrics
 from bot.identity import address_hash
 from bot.jobs import enqueue_conversation, send_notice
 from bot.services import Services
@@ -41,6 +42,12 @@ class Inbox:
 
     def accept(self, channel: str, address: str, text: str, external_id: str | None,
                num_media: int = 0, media: Sequence[tuple[str, str | None]] = ()) -> AcceptResult:
+        result = self._accept(channel, address, text, external_id, num_media, media)
+        metrics.inbound(channel, result.outcome.value)
+        return result
+
+    def _accept(self, channel: str, address: str, text: str, external_id: str | None,
+                num_media: int, media: Sequence[tuple[str, str | None]]) -> AcceptResult:
         s = self._s
         dedupe_key = f"{channel}:{external_id}" if external_id else None
         if dedupe_key:

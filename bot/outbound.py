@@ -7,6 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
+from bot import metrics
 from bot.sms import Button, truncate_sms
 from bot.storage.consent import ConsentStore
 from bot.storage.messages import MessageStore
@@ -119,6 +120,7 @@ class OutboundService:
         in `text`; the web widget shows them as buttons."""
         text = truncate_sms(text, self._max_chars)
         if conversation.channel == "sms" and self._consent.is_opted_out(conversation.address_hash):
+            metrics.outbound(conversation.channel, OutboundStatus.BLOCKED)
             return self._messages.record_outbound(conversation.id, conversation.channel, author, text,
                                                   OutboundStatus.BLOCKED, buttons)
         message = self._messages.record_outbound(conversation.id, conversation.channel, author, text,
@@ -126,6 +128,7 @@ class OutboundService:
         if conversation.channel != "sms":
             # Web chat: the stored row is the delivery; wake the resident's waiting browser.
             self._messages.update_outbound(message.id, OutboundStatus.DELIVERED)
+            metrics.outbound(conversation.channel, OutboundStatus.DELIVERED)
             if self._on_web_message is not None:
                 self._on_web_message(conversation.id)
             return self._messages.get(message.id)
@@ -139,6 +142,7 @@ class OutboundService:
             return
         if self._consent.is_opted_out(conversation.address_hash):
             self._messages.update_outbound(message_id, OutboundStatus.BLOCKED)
+            metrics.outbound(conversation.channel, OutboundStatus.BLOCKED)
             return
         self._deliver(message_id, conversation, message.text, attempt)
 
@@ -150,19 +154,24 @@ class OutboundService:
                 self._consent.set_opted_out(conversation.address_hash, True, "21610")
                 self._messages.update_outbound(message_id, OutboundStatus.BLOCKED, error=str(exc),
                                                attempts=attempt)
+                metrics.outbound(conversation.channel, OutboundStatus.BLOCKED)
                 return
             if exc.retryable and self._schedule_retry is not None:
                 self._messages.update_outbound(message_id, OutboundStatus.RETRYING, error=str(exc),
                                                attempts=attempt)
                 self._schedule_retry(message_id, attempt)
+                metrics.outbound(conversation.channel, OutboundStatus.RETRYING)
                 return
             log.warning("outbound message %s failed: %s", message_id, exc)
             self._messages.update_outbound(message_id, OutboundStatus.FAILED, error=str(exc), attempts=attempt)
+            metrics.outbound(conversation.channel, OutboundStatus.FAILED)
             return
         status = OutboundStatus.RECORDED if self._gateway.recorded_only else OutboundStatus.SENT
         self._messages.update_outbound(message_id, status, external_id=external_id, attempts=attempt)
+        metrics.outbound(conversation.channel, status)
 
     def give_up(self, message_id: int, error: str) -> None:
         self._messages.update_outbound(message_id, OutboundStatus.FAILED, error=error)
+        metrics.outbound("sms", OutboundStatus.FAILED)  # only SMS sends are retried, so only they give up
 
 

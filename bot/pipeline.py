@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
 from bot import language as languages
+from bot import metrics
 from bot.consent import ConsentKeyword, classify
 from bot.department import DepartmentProfile
 from bot.identity import sender_id
@@ -106,6 +107,7 @@ class ConversationPipeline:
         if verdict.flagged:
             assert verdict.kind is not None
             self._conversations.flag(conversation.id, verdict.kind.value)
+            metrics.safety_flag(verdict.kind.value)
             self._conversations.set_menu(conversation.id, None)
             name = "utter_crisis" if verdict.kind is SafetyKind.CRISIS else "utter_emergency"
             self.reply_with(conversation, name, language)
@@ -136,11 +138,12 @@ class ConversationPipeline:
         language = self._language_from_payload(conversation, rasa_text, language)
         rasa_text = self._keep_private(conversation, rasa_text)
         try:
-            turn = self._rasa.turn(
-                sender_id(self._config.sender_key, conversation.channel, conversation.address),
-                rasa_text[:MAX_NLU_CHARS],
-                {"channel": conversation.channel, "language": language},
-            )
+            with metrics.rasa_turn():
+                turn = self._rasa.turn(
+                    sender_id(self._config.sender_key, conversation.channel, conversation.address),
+                    rasa_text[:MAX_NLU_CHARS],
+                    {"channel": conversation.channel, "language": language},
+                )
         except RasaError as exc:
             attempts = self._messages.record_failed_attempt(message.id, f"{type(exc).__name__}: {exc}")
             log.warning("rasa turn failed for message %s (attempt %s): %s", message.id, attempts, exc)

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,31 @@ def _origins(env: Mapping[str, str], name: str) -> tuple[str, ...]:
     """Comma-separated origins ("https://www.city.gov"), compared without a trailing slash."""
     raw = env.get(name, "")
     return tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+
+
+def _allowed_ips(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """"127.0.0.1,::1,10.0.0.0/8" or "*": a typo must stop start-up, not open /metrics to anyone."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    entries = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"{name} must list IP addresses or networks (or *), not {entry!r}") from None
+    return entries
+
+
+def _choice(env: Mapping[str, str], name: str, default: str, allowed: tuple[str, ...]) -> str:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(allowed)}, not {raw!r}")
+    return raw
 
 
 def _delays(env: Mapping[str, str], name: str, default: tuple[float, ...]) -> tuple[float, ...]:
@@ -125,6 +151,9 @@ class Settings:
     quiet_hours: tuple[str, str] = ("21:00", "08:00")
     meetings_page_size: int = 3
     log_level: str = "INFO"
+    log_format: str = "text"  # "json": one JSON object per line (bot/logs.py)
+    # Who may read /metrics and /readyz (addresses or networks; "*" anyone): see webhook/health.py.
+    metrics_allowed_ips: tuple[str, ...] = ("127.0.0.1", "::1")
     extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -215,4 +244,6 @@ class Settings:
             quiet_hours=_quiet_hours(env, "QUIET_HOURS", base.quiet_hours),
             meetings_page_size=_int(env, "MEETINGS_PAGE_SIZE", base.meetings_page_size),
             log_level=env.get("LOG_LEVEL") or base.log_level,
+            log_format=_choice(env, "LOG_FORMAT", base.log_format, ("text", "json")),
+            metrics_allowed_ips=_allowed_ips(env, "METRICS_ALLOWED_IPS", base.metrics_allowed_ips),
         )

@@ -13,7 +13,9 @@ import logging
 import signal
 import threading
 
+from bot import metrics
 from bot.jobs import recover_pending
+from bot.logs import configure_logging
 from bot.services import Services, get_services
 
 log = logging.getLogger("bot.sweeper")
@@ -36,7 +38,8 @@ def sweep(services: Services) -> None:
 
 def main() -> None:
     services = get_services()
-    logging.basicConfig(level=services.settings.log_level)
+    configure_logging(services.settings)
+    metrics.record_to(services.redis)
     interval = services.settings.sweep_interval_seconds
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -1,12 +1,12 @@
 """Flask application factory."""
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
+from bot import metrics
 from bot.clock import SystemClock
+from bot.logs import configure_logging
 from bot.services import Services
 from bot.settings import Settings
 
@@ -21,7 +21,8 @@ def create_app(config: Settings | None = None, services: Services | None = None)
     services = services or Services(settings, SystemClock())
     app = Flask(__name__)
     app.config.update(SETTINGS=settings, SERVICES=services, MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES)
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings)
+    metrics.record_to(services.redis)  # counts go to the shared Redis (bot/metrics.py)
 
     from webhook import chat, demo, devphone, health, meetings, report_photos, sms, staff, staff_reports
 

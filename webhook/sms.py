@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, request
 
+from bot import metrics
 from bot.inbox import Inbox
 from bot.services import Services
 from bot.storage.models import OutboundStatus
@@ -88,6 +89,8 @@ def status() -> Response:
     if not sid or state not in TWILIO_STATUSES:
         abort(400)
     error = request.form.get("ErrorCode")
+    if state in ("failed", "undelivered"):
+        metrics.delivery_failure(state, error)
     services = _services()
     message = services.messages.update_status_by_external_id(
         "sms", sid, TWILIO_STATUSES[state], error=f"twilio error {error}" if error else None)
