@@ -45,16 +45,19 @@ class RasaTurn:
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float = 10.0, session: requests.Session | None = None) -> None:
+    def __init__(self, base_url: str, timeout: float = 10.0, session: requests.Session | None = None,
+                 token: str | None = None) -> None:
         self._url = base_url.rstrip("/") + "/webhooks/rest/webhook"
         self._parse_url = base_url.rstrip("/") + "/model/parse"
+        self._token = token  # Rasa's HTTP API (rasa run --enable-api --auth-token ...)
         self._timeout = timeout
         self._session = session or requests.Session()
 
     def parse(self, text: str) -> tuple[str | None, float]:
         """NLU only (POST /model/parse): nothing is written to any tracker."""
         try:
-            response = self._session.post(self._parse_url, json={"text": text}, timeout=(3.0, self._timeout))
+            response = self._session.post(self._parse_url, json={"text": text}, timeout=(3.0, self._timeout),
+                                          params={"token": self._token} if self._token else None)
             if response.status_code >= 400:
                 raise RasaUnavailable(f"HTTP {response.status_code}")
             intent = (response.json() or {}).get("intent") or {}

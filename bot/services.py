@@ -212,7 +212,7 @@ class Services:
 
     @cached_property
     def rasa(self) -> RasaClient:
-        return RasaClient(self.settings.rasa_url, timeout=self.settings.rasa_timeout)
+        return RasaClient(self.settings.rasa_url, timeout=self.settings.rasa_timeout, token=self.settings.rasa_token)
 
     @cached_property
     def pipeline(self) -> ConversationPipeline:

@@ -15,6 +15,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 DEV_AUTH_TOKEN = "dev-phone-auth-token-not-secret"
 DEV_SENDER_ID_KEY = "dev-sender-id-key-change-me-in-production"
+# Rasa's HTTP API (/model/parse) needs a token; Rasa must never be reachable from outside anyway.
+DEV_RASA_TOKEN = "dev-rasa-token-change-me-in-production"
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -107,6 +109,7 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout: float = 10.0
+    rasa_token: str = field(default=DEV_RASA_TOKEN, repr=False)
     public_base_url: str | None = None
     trust_forwarded_headers: bool = False
     twilio_account_sid: str | None = None
@@ -185,6 +188,8 @@ class Settings:
         found = []
         if self.twilio_enabled and self.sender_id_key == DEV_SENDER_ID_KEY:
             found.append("SENDER_ID_KEY must be set to a secret when Twilio is configured")
+        if self.twilio_enabled and self.rasa_token == DEV_RASA_TOKEN:
+            found.append("RASA_TOKEN must be set to a secret when Twilio is configured")
         if self.twilio_enabled and not self.public_base_url and not self.trust_forwarded_headers:
             found.append("PUBLIC_BASE_URL (or TRUST_FORWARDED_HEADERS) is needed to check Twilio signatures")
         return found
@@ -198,6 +203,7 @@ class Settings:
             redis_url=env.get("REDIS_URL") or base.redis_url,
             rasa_url=(env.get("RASA_URL") or base.rasa_url).rstrip("/"),
             rasa_timeout=_float(env, "RASA_TIMEOUT", base.rasa_timeout),
+            rasa_token=env.get("RASA_TOKEN") or base.rasa_token,
             public_base_url=(env.get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
             trust_forwarded_headers=_bool(env, "TRUST_FORWARDED_HEADERS", False),
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID") or None,

@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bot.settings import DEV_RASA_TOKEN  # noqa: E402
 from scripts.localredis import LocalRedis  # noqa: E402
 
 
@@ -40,6 +41,7 @@ def main() -> int:
     env.setdefault("RASA_REDIS_PORT", str(redis_url.port or 6379))
     env.setdefault("RASA_REDIS_DB", "1")
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
+    env.setdefault("RASA_TOKEN", DEV_RASA_TOKEN)
     env.setdefault("PYTHONPATH", str(ROOT))
 
     base = env.get("PUBLIC_BASE_URL") or f"http://127.0.0.1:{webhook_port}"

@@ -234,7 +234,8 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory, redis_server: LocalRedi
         cwd=ROOT, env=env, stdout=open(action_log, "wb"), stderr=subprocess.STDOUT)
     server = subprocess.Popen(
         [str(bin_dir / "rasa"), "run", "--model", str(MODEL), "--interface", "127.0.0.1",
-         "--port", str(rasa_port), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml"],
+         "--port", str(rasa_port), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
+         "--enable-api", "--auth-token", Settings().rasa_token],
         cwd=ROOT, env=env, stdout=open(rasa_log, "wb"), stderr=subprocess.STDOUT)
     stack = RasaStack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", [actions, server],
                       database_url)

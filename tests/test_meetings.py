@@ -114,3 +114,17 @@ def test_a_spanish_sign_up_by_sms(live: Services, redis_server: LocalRedis) -> N
     [done] = phone.text("sí")
     assert done.startswith(normalize_gsm("Listo, está inscrito:")), done
     assert "Núñez" not in tracker_store_text(redis_server) and "Nunez" not in tracker_store_text(redis_server)
+
+
+def test_a_question_instead_of_the_name_is_answered_and_the_name_asked_again(live: Services) -> None:
+    """The pipeline asks the real Rasa's NLU (/model/parse, behind its token) before keeping an
+    answer as a name: a question goes to Rasa, which answers it and asks for the name again."""
+    phone = Phone(live)
+    [ask_name] = phone.text("sign me up for the next town hall")
+    assert ask_name == "What name should we put on the list?", ask_name
+    replies = phone.text("what is neighborhood watch")  # reads like a name: four words, letters only
+    assert any(live.profile.links["neighborhood_watch"] in reply for reply in replies), replies
+    assert replies[-1] == "What name should we put on the list?"
+    assert phone.conversation.private_answer is None and phone.conversation.expecting == "private_name"
+    phone.text("Bo Li")
+    assert phone.conversation.private_answer == "Bo Li"

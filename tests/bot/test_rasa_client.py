@@ -37,3 +37,15 @@ def test_empty_list_from_a_running_server_is_broken() -> None:
 def test_closed_port_is_unavailable() -> None:
     with pytest.raises(RasaUnavailable):
         RasaClient("http://127.0.0.1:9", timeout=1).turn("sms-abc", "hi", {})
+
+
+def test_parse_sends_the_api_token_and_a_wrong_one_is_unavailable() -> None:
+    from tests.fakes.scripted_rasa import ScriptedRasa
+
+    rasa = ScriptedRasa(parse=lambda text: ("faq", 0.91), token="s3cret").start()
+    try:
+        assert RasaClient(rasa.url, token="s3cret").parse("what is neighborhood watch?") == ("faq", 0.91)
+        with pytest.raises(RasaUnavailable, match="401"):
+            RasaClient(rasa.url, token="wrong").parse("what is neighborhood watch?")
+    finally:
+        rasa.stop()

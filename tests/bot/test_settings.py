@@ -26,10 +26,11 @@ def test_environment_overrides_and_lists() -> None:
 
 def test_production_refuses_the_development_key_and_a_missing_public_url(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = Settings.from_env(TWILIO)
-    assert len(settings.problems()) == 2
+    assert len(settings.problems()) == 3  # SENDER_ID_KEY, RASA_TOKEN, PUBLIC_BASE_URL
     for name, value in TWILIO.items():
         monkeypatch.setenv(name, value)
     with pytest.raises(RuntimeError, match="SENDER_ID_KEY"):
         create_app()
-    ok = Settings.from_env({**TWILIO, "SENDER_ID_KEY": "s3cret", "PUBLIC_BASE_URL": "https://sms.example"})
+    ok = Settings.from_env({**TWILIO, "SENDER_ID_KEY": "s3cret", "RASA_TOKEN": "t0ken",
+                            "PUBLIC_BASE_URL": "https://sms.example"})
     assert ok.problems() == []

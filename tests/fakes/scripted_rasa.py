@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
 
+from bot.settings import DEV_RASA_TOKEN
 from tests.fakes.server import LoopbackServer, QuietHandler
 
 Reply = list[dict[str, Any]]
@@ -22,8 +24,9 @@ def menu_or_echo(message: str) -> Reply:
 
 class ScriptedRasa:
     def __init__(self, script: Callable[[str], Reply] = menu_or_echo,
-                 parse: Callable[[str], tuple[str, float]] | None = None) -> None:
+                 parse: Callable[[str], tuple[str, float]] | None = None, token: str = DEV_RASA_TOKEN) -> None:
         self.script = script
+        self.token = token  # like `rasa run --enable-api --auth-token`: /model/parse needs ?token=
         self.parse = parse or (lambda text: ("nlu_fallback", 0.3))
         self.received: list[dict[str, Any]] = []
         self._server: LoopbackServer | None = None
@@ -39,7 +42,11 @@ class ScriptedRasa:
         class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802
                 payload = json.loads(self.read_body() or b"{}")
-                if self.path == "/model/parse":  # NLU only: no turn, nothing recorded
+                parts = urlsplit(self.path)
+                if parts.path == "/model/parse":  # NLU only: no turn, nothing recorded
+                    if parse_qs(parts.query).get("token") != [owner.token]:
+                        self.reply_json(401, {"status": "failure", "reason": "NotAuthenticated"})
+                        return
                     intent, confidence = owner.parse(str(payload.get("text", "")))
                     self.reply_json(200, {"text": payload.get("text"),
                                           "intent": {"name": intent, "confidence": confidence}})

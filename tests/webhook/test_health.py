@@ -218,7 +218,7 @@ def test_worker_processes_count_into_the_same_metrics_and_log_json_without_numbe
         s = services.settings
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
                "DATABASE_URL": s.database_url, "REDIS_URL": s.redis_url, "RASA_URL": s.rasa_url,
-               "SENDER_ID_KEY": s.sender_id_key, "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
+               "SENDER_ID_KEY": s.sender_id_key, "RASA_TOKEN": "worker-test-token", "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
                "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM_NUMBER": "+15035550100",
                "TWILIO_API_BASE_URL": fake_twilio.base_url, "PUBLIC_BASE_URL": PUBLIC,
                "LOG_FORMAT": "json", "LOG_LEVEL": "INFO", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
