@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -102,6 +103,15 @@ def when_of(tracker: Tracker) -> Optional[When]:
 
 def is_sms(tracker: Tracker) -> bool:
     return tracker.sender_id.startswith("sms-")
+
+
+def started_at(tracker: Tracker, service: ReportService) -> datetime:
+    """When this report's form started (pictures sent since then belong to it)."""
+    stored = tracker.get_slot("incident_started")
+    try:
+        return datetime.fromisoformat(stored) if stored else service.clock.now()
+    except ValueError:
+        return service.clock.now()
 
 
 class ActionStartReport(ReportAction, Action):
@@ -266,16 +276,6 @@ class ActionAskIncidentConfirmed(ReportAction, Action):
             description=description, notes=" ".join(n for n in notes if n),
             buttons=yes_no_buttons(words))
         return []
-
-
-def started_at(tracker: Tracker, service: ReportService):  # type: ignore[no-untyped-def]
-    from datetime import datetime
-
-    stored = tracker.get_slot("incident_started")
-    try:
-        return datetime.fromisoformat(stored) if stored else service.clock.now()
-    except ValueError:
-        return service.clock.now()
 
 
 class ValidateReportIncidentForm(FormValidationAction):
