@@ -165,6 +165,14 @@ def media_host() -> Iterator[FakeMediaHost]:
     server.stop()
 
 
+@pytest.fixture
+def fresh_media_host(media_host: FakeMediaHost) -> FakeMediaHost:
+    """The module's media host with no requests seen and no outage scripted."""
+    media_host.requests.clear()
+    media_host.failures.clear()
+    return media_host
+
+
 @pytest.fixture(scope="module")
 def open311_server() -> Iterator[FakeOpen311]:
     """A local GeoReport v2 server (one per test module; `reset()` it per test)."""

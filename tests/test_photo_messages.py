@@ -25,13 +25,6 @@ def rasa() -> Iterator[ScriptedRasa]:
 
 
 @pytest.fixture
-def host(media_host: FakeMediaHost) -> FakeMediaHost:
-    media_host.requests.clear()
-    media_host.failures.clear()
-    return media_host
-
-
-@pytest.fixture
 def services(make_services: Callable[..., Services], rasa: ScriptedRasa, tmp_path: Path) -> Services:
     return make_services(rasa_url=rasa.url, twilio_account_sid=SID, twilio_auth_token=TOKEN,
                          report_photo_dir=tmp_path / "photos", max_turn_attempts=3)
@@ -47,8 +40,8 @@ def media_rows(services: Services) -> list[InboundMedia]:
 
 
 def test_a_picture_without_words_reaches_rasa_as_send_photo_and_is_kept(
-        services: Services, rasa: ScriptedRasa, host: FakeMediaHost) -> None:
-    url = host.put("wall.jpg", gps_jpeg())
+        services: Services, rasa: ScriptedRasa, fresh_media_host: FakeMediaHost) -> None:
+    url = fresh_media_host.put("wall.jpg", gps_jpeg())
     replies = Phone(services).text("", media=[url])
     assert replies == ["Rasa got: /send_photo"]
     assert sent_to_rasa(rasa) == ["/send_photo"]
@@ -59,15 +52,15 @@ def test_a_picture_without_words_reaches_rasa_as_send_photo_and_is_kept(
 
 
 def test_words_with_a_picture_reach_rasa_as_words(services: Services, rasa: ScriptedRasa,
-                                                  host: FakeMediaHost) -> None:
-    url = host.put("car.jpg", gps_jpeg())
+                                                  fresh_media_host: FakeMediaHost) -> None:
+    url = fresh_media_host.put("car.jpg", gps_jpeg())
     assert Phone(services).text("abandoned car on elm st", media=[url]) == ["Rasa got: abandoned car on elm st"]
     assert media_rows(services)[0].state == MediaState.STORED
 
 
 def test_a_file_that_is_not_a_picture_is_explained_and_rasa_is_not_asked(
-        services: Services, rasa: ScriptedRasa, host: FakeMediaHost) -> None:
-    url = host.put("notes.pdf", b"%PDF-1.7", "application/pdf")
+        services: Services, rasa: ScriptedRasa, fresh_media_host: FakeMediaHost) -> None:
+    url = fresh_media_host.put("notes.pdf", b"%PDF-1.7", "application/pdf")
     [reply] = Phone(services).text("", media=[url])
     assert reply == "That file couldn't be used. Please send a photo (JPG or PNG) under 5 MB."
     assert sent_to_rasa(rasa) == []
@@ -75,19 +68,19 @@ def test_a_file_that_is_not_a_picture_is_explained_and_rasa_is_not_asked(
 
 
 def test_a_provider_outage_defers_the_turn_until_the_picture_comes(
-        services: Services, rasa: ScriptedRasa, host: FakeMediaHost) -> None:
-    url = host.put("later.jpg", gps_jpeg())
-    host.fail_next("later.jpg", 1)
+        services: Services, rasa: ScriptedRasa, fresh_media_host: FakeMediaHost) -> None:
+    url = fresh_media_host.put("later.jpg", gps_jpeg())
+    fresh_media_host.fail_next("later.jpg", 1)
     replies = Phone(services).text("", media=[url])
     assert replies == ["Rasa got: /send_photo"]  # the retried turn, once
-    assert sent_to_rasa(rasa) == ["/send_photo"] and host.requests.count("later.jpg") == 2
+    assert sent_to_rasa(rasa) == ["/send_photo"] and fresh_media_host.requests.count("later.jpg") == 2
 
 
 def test_a_picture_that_never_comes_is_said_once_after_the_last_attempt(
-        services: Services, rasa: ScriptedRasa, host: FakeMediaHost) -> None:
-    url = host.put("never.jpg", gps_jpeg())
-    host.fail_next("never.jpg", 10)
+        services: Services, rasa: ScriptedRasa, fresh_media_host: FakeMediaHost) -> None:
+    url = fresh_media_host.put("never.jpg", gps_jpeg())
+    fresh_media_host.fail_next("never.jpg", 10)
     replies = Phone(services).text("", media=[url])
     assert replies == ["Sorry, your picture didn't come through. Please try sending it again."]
     assert sent_to_rasa(rasa) == [] and media_rows(services)[0].state == MediaState.FAILED
-    assert host.requests.count("never.jpg") == 3
+    assert fresh_media_host.requests.count("never.jpg") == 3

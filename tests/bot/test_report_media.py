@@ -33,13 +33,6 @@ def clock() -> MutableClock:
 
 
 @pytest.fixture
-def host(media_host: FakeMediaHost) -> FakeMediaHost:
-    media_host.requests.clear()
-    media_host.failures.clear()
-    return media_host
-
-
-@pytest.fixture
 def photos(tmp_path: Path) -> LocalPhotoStore:
     return LocalPhotoStore(tmp_path / "photos")
 
@@ -62,8 +55,8 @@ def _rows(db: Database, message_id: int) -> list[InboundMedia]:
 
 
 def test_media_urls_are_stored_with_the_message_before_anything_is_fetched(
-        db: Database, clock: MutableClock, resident: Callable[[], int], host: FakeMediaHost) -> None:
-    url = host.put("first.jpg", gps_jpeg())
+        db: Database, clock: MutableClock, resident: Callable[[], int], fresh_media_host: FakeMediaHost) -> None:
+    url = fresh_media_host.put("first.jpg", gps_jpeg())
     message_id = _message(db, clock, resident(), [(url, "image/jpeg"), (url + "?2", None)])
     rows = _rows(db, message_id)
     assert [(r.position, r.url, r.declared_type, r.state) for r in rows] == [
@@ -72,10 +65,10 @@ def test_media_urls_are_stored_with_the_message_before_anything_is_fetched(
 
 
 def test_a_photo_is_fetched_cleaned_of_gps_and_kept_and_the_url_forgotten(
-        db: Database, clock: MutableClock, resident: Callable[[], int], host: FakeMediaHost,
+        db: Database, clock: MutableClock, resident: Callable[[], int], fresh_media_host: FakeMediaHost,
         intake: MediaIntake, photos: LocalPhotoStore) -> None:
-    url = host.put("gps.jpg", gps_jpeg())
-    host.requests.clear()
+    url = fresh_media_host.put("gps.jpg", gps_jpeg())
+    fresh_media_host.requests.clear()
     message_id = _message(db, clock, resident(), [(url, "image/jpeg")])
     outcome = intake.take(message_id)
     assert (outcome.stored, outcome.refused, outcome.failed, outcome.retry, outcome.news) == (1, 0, 0, False, False)
@@ -85,15 +78,15 @@ def test_a_photo_is_fetched_cleaned_of_gps_and_kept_and_the_url_forgotten(
         assert not kept.getexif() and "exif" not in kept.info
         assert kept.size == (64, 48)
     assert intake.take(message_id).stored == 1  # a second run (a retried job) fetches nothing again
-    assert host.requests == ["gps.jpg"]
+    assert fresh_media_host.requests == ["gps.jpg"]
 
 
 def test_non_images_and_oversize_files_are_refused_and_said_once(
-        db: Database, clock: MutableClock, resident: Callable[[], int], host: FakeMediaHost,
+        db: Database, clock: MutableClock, resident: Callable[[], int], fresh_media_host: FakeMediaHost,
         intake: MediaIntake) -> None:
-    pdf = host.put("doc.pdf", b"%PDF-1.4 not a picture", "application/pdf")
-    huge = host.put("huge.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 300_000, "image/jpeg")
-    fine = host.put("fine.jpg", gps_jpeg())
+    pdf = fresh_media_host.put("doc.pdf", b"%PDF-1.4 not a picture", "application/pdf")
+    huge = fresh_media_host.put("huge.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * 300_000, "image/jpeg")
+    fine = fresh_media_host.put("fine.jpg", gps_jpeg())
     message_id = _message(db, clock, resident(), [(pdf, "application/pdf"), (huge, "image/jpeg"), (fine, None)])
     outcome = intake.take(message_id)
     assert (outcome.stored, outcome.refused, outcome.news) == (1, 2, True)
@@ -104,17 +97,17 @@ def test_non_images_and_oversize_files_are_refused_and_said_once(
 
 
 def test_a_provider_outage_is_retried_then_given_up(
-        db: Database, clock: MutableClock, resident: Callable[[], int], host: FakeMediaHost,
+        db: Database, clock: MutableClock, resident: Callable[[], int], fresh_media_host: FakeMediaHost,
         intake: MediaIntake) -> None:
-    url = host.put("flaky.jpg", gps_jpeg())
-    host.fail_next("flaky.jpg", 1)
+    url = fresh_media_host.put("flaky.jpg", gps_jpeg())
+    fresh_media_host.fail_next("flaky.jpg", 1)
     message_id = _message(db, clock, resident(), [(url, None)])
     first = intake.take(message_id)
     assert first.retry and first.stored == 0 and _rows(db, message_id)[0].state == MediaState.PENDING
     assert intake.take(message_id).stored == 1  # the provider is back
 
-    gone = host.put("gone.jpg", gps_jpeg())
-    host.fail_next("gone.jpg", 5)
+    gone = fresh_media_host.put("gone.jpg", gps_jpeg())
+    fresh_media_host.fail_next("gone.jpg", 5)
     message_id = _message(db, clock, resident(), [(gone, None)])
     assert intake.take(message_id).retry
     last = intake.take(message_id, give_up=True)
@@ -123,10 +116,10 @@ def test_a_provider_outage_is_retried_then_given_up(
 
 
 def test_pictures_go_to_the_next_report_of_the_same_resident_once(
-        db: Database, clock: MutableClock, resident: Callable[[], int], host: FakeMediaHost,
+        db: Database, clock: MutableClock, resident: Callable[[], int], fresh_media_host: FakeMediaHost,
         intake: MediaIntake) -> None:
     ana, ben = resident(), resident()
-    url = host.put("wall.jpg", gps_jpeg(colour=(10, 120, 10)))
+    url = fresh_media_host.put("wall.jpg", gps_jpeg(colour=(10, 120, 10)))
     for who in (ana, ana, ben):
         intake.take(_message(db, clock, who, [(url, None)]))
     since = NOW - timedelta(minutes=30)
@@ -147,10 +140,10 @@ def test_pictures_go_to_the_next_report_of_the_same_resident_once(
 
 
 def test_old_pictures_are_not_attached_to_a_new_report(
-        db: Database, clock: MutableClock, resident: Callable[[], int], host: FakeMediaHost,
+        db: Database, clock: MutableClock, resident: Callable[[], int], fresh_media_host: FakeMediaHost,
         intake: MediaIntake) -> None:
     ana = resident()
-    intake.take(_message(db, clock, ana, [(host.put("old.jpg", gps_jpeg()), None)]))
+    intake.take(_message(db, clock, ana, [(fresh_media_host.put("old.jpg", gps_jpeg()), None)]))
     clock.advance(days=2)
     report = ReportStore(db, clock).create(ana, "graffiti", "new one")
     assert intake.attach(ana, report.id, clock.now() - timedelta(minutes=30)) == 0
