@@ -35,7 +35,6 @@ log = logging.getLogger(__name__)
 # as often as last, and the safety screen has already read the whole text).
 MAX_NLU_CHARS = 1000
 PHOTO_PAYLOAD = "/send_photo"
-MAX_PHOTO_MB = 5
 _LANGUAGE_PAYLOAD = re.compile(r'^/change_language\{\s*"language"\s*:\s*"(?P<lang>[a-z]{2})"\s*\}$')
 
 
@@ -123,7 +122,7 @@ class ConversationPipeline:
         photos = self._take_photos(message)
         if photos.news:
             self.reply_with(conversation, "utter_photo_refused" if photos.refused else "utter_photo_failed",
-                            language, values={"max_mb": MAX_PHOTO_MB})
+                            language, values={"max_mb": self._media.max_mb if self._media else 5})
         if not text.strip():
             if photos.stored:
                 text = PHOTO_PAYLOAD  # Rasa hears that a picture came; the picture stays here

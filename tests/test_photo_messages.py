@@ -84,3 +84,13 @@ def test_a_picture_that_never_comes_is_said_once_after_the_last_attempt(
     assert replies == ["Sorry, your picture didn't come through. Please try sending it again."]
     assert sent_to_rasa(rasa) == [] and media_rows(services)[0].state == MediaState.FAILED
     assert fresh_media_host.requests.count("never.jpg") == 3
+
+
+def test_the_size_residents_are_told_is_the_configured_cap(
+        make_services: Callable[..., Services], rasa: ScriptedRasa, fresh_media_host: FakeMediaHost,
+        tmp_path: Path) -> None:
+    services = make_services(rasa_url=rasa.url, twilio_account_sid=SID, twilio_auth_token=TOKEN,
+                             report_photo_dir=tmp_path / "photos", report_photo_max_bytes=2 * 1024 * 1024)
+    url = fresh_media_host.put("big.jpg", b"\xff\xd8\xff\xe0" + b"\x00" * (3 * 1024 * 1024), "image/jpeg")
+    assert Phone(services).text("", media=[url]) == [
+        "That file couldn't be used. Please send a photo (JPG or PNG) under 2 MB."]

@@ -50,6 +50,11 @@ class MediaIntake:
         self._fetcher = fetcher
         self._photos = photos
 
+    @property
+    def max_mb(self) -> int:
+        """The size cap residents are told about (REPORT_PHOTO_MAX_BYTES, in whole MB)."""
+        return max(1, round(self._fetcher.max_bytes / (1024 * 1024)))
+
     def take(self, message_id: int, give_up: bool = False) -> MediaOutcome:
         """Fetch and keep the message's pending pictures. With `give_up`, a picture that could
         not be fetched for now is marked failed instead of left for a retry."""
