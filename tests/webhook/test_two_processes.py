@@ -22,7 +22,8 @@ def _start_webhook(services: Services, port: int, log: Path) -> subprocess.Popen
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": services.settings.database_url,
            "REDIS_URL": services.settings.redis_url, "TWILIO_ACCOUNT_SID": "AC" + "1" * 32,
            "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_FROM_NUMBER": "+15035550100", "PUBLIC_BASE_URL": PUBLIC,
-           "SENDER_ID_KEY": services.settings.sender_id_key, "LOG_LEVEL": "WARNING"}
+           "SENDER_ID_KEY": services.settings.sender_id_key, "RASA_TOKEN": "two-processes-test-token",
+           "LOG_LEVEL": "WARNING"}
     return subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--workers", "1", "--threads", "4", "--bind",
          f"127.0.0.1:{port}", "webhook.app:create_app()"],
