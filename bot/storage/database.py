@@ -1,16 +1,40 @@
 """Engine and sessions. Created on demand, never at import time."""
 from __future__ import annotations
 
+import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 
+def _one_process_per_connection(engine: Engine) -> None:
+    """A worker forks a process per job (RQ): a pooled connection opened by the parent must not
+    be used by the child, or both talk on one socket. SQLAlchemy's recipe for pools and
+    multiprocessing: remember the pid that opened each connection; a checkout in another
+    process drops it from the pool (without closing the parent's socket) and connects anew."""
+
+    @event.listens_for(engine, "connect")
+    def _remember_pid(dbapi_connection: Any, record: Any) -> None:
+        record.info["pid"] = os.getpid()
+
+    @event.listens_for(engine, "checkout")
+    def _same_process(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+        if record.info.get("pid") != os.getpid():
+            record.dbapi_connection = proxy.dbapi_connection = None
+            raise exc.DisconnectionError("connection opened by another process; reconnecting")
+
+
 def make_engine(url: str) -> Engine:
+    engine = _make_engine(url)
+    _one_process_per_connection(engine)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

@@ -104,3 +104,36 @@ def test_outbound_status_updates_by_provider_id(database_url: str) -> None:
     assert updated is not None and messages.get(out.id).status == OutboundStatus.DELIVERED
     assert messages.update_status_by_external_id("sms", "SMunknown", OutboundStatus.DELIVERED) is None
     db.dispose()
+
+
+def test_a_forked_process_never_uses_the_parents_pooled_connection(database_url: str) -> None:
+    """RQ forks a process per job: the child must open its own connection (SQLAlchemy's pool
+    recipe), not talk on the parent's socket. Each connection records the pid that opened it."""
+    import os
+
+    from sqlalchemy import text
+
+    database = Database(database_url)
+    try:
+        with database.engine.connect() as conn:
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+            assert conn.connection.info["pid"] == os.getpid()
+        read, write = os.pipe()
+        child = os.fork()
+        if child == 0:  # the child: report whose connection it got, and whether it works
+            answer = "error"
+            try:
+                with database.engine.connect() as conn:
+                    mine = conn.connection.info["pid"] == os.getpid()
+                    answer = f"{conn.execute(text('SELECT 41 + 1')).scalar()} {mine}"
+            finally:
+                os.write(write, answer.encode())
+                os._exit(0)
+        os.close(write)
+        _, status = os.waitpid(child, 0)
+        assert os.read(read, 100).decode() == "42 True" and status == 0
+        with database.engine.connect() as conn:  # the parent's connection still works
+            assert conn.connection.info["pid"] == os.getpid()
+            assert conn.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        database.dispose()
