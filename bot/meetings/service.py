@@ -24,10 +24,7 @@ class MeetingService:
     public_base_url: str = ""
 
     def conversation_for(self, rasa_sender_id: str) -> Conversation | None:
-        channel, _, address_hash = rasa_sender_id.partition("-")
-        if not address_hash:
-            return None
-        return self.conversations.find(channel, address_hash)
+        return self.conversations.for_rasa_sender(rasa_sender_id)
 
     def calendar_link(self, meeting_id: int) -> str:
         """Where "add to calendar" points: the webhook serves one .ics per meeting."""

@@ -50,10 +50,7 @@ class ReportService:
     media: MediaIntake | None = None
 
     def conversation_for(self, rasa_sender_id: str) -> Conversation | None:
-        channel, _, address_hash = rasa_sender_id.partition("-")
-        if not address_hash:
-            return None
-        return self.conversations.find(channel, address_hash)
+        return self.conversations.for_rasa_sender(rasa_sender_id)
 
     # -- reading a resident's words ----------------------------------------------------
 

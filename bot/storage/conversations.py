@@ -45,6 +45,12 @@ class ConversationStore:
                 )
             ).scalar_one_or_none()
 
+    def for_rasa_sender(self, rasa_sender_id: str) -> Conversation | None:
+        """The conversation behind Rasa's sender id ("sms-<keyed hash>"): actions know a resident
+        only by it, never by the phone number."""
+        channel, _, address_hash = rasa_sender_id.partition("-")
+        return self.find(channel, address_hash) if address_hash else None
+
     def get(self, conversation_id: int) -> Conversation:
         with self._db.session() as session:
             conversation = session.get(Conversation, conversation_id)
