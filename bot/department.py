@@ -17,6 +17,8 @@ from typing import Any, Mapping
 
 import yaml
 
+from bot.handoff.hours import HoursError, StaffHours
+
 LINK_KEYS = (
     "complaint", "commendation", "records_request", "online_report", "meetings", "alerts",
     "beat_finder", "crime_stats", "volunteer", "citizen_academy", "ride_along",
@@ -116,6 +118,29 @@ def _service_area(value: Any, base_dir: Path | None) -> ServiceAreaConfig | None
     )
 
 
+@dataclass(frozen=True)
+class CannedReply:
+    """A reply staff can send with one click, in each of the department's languages."""
+
+    title: str
+    texts: Mapping[str, str]
+
+    def text(self, language: str | None) -> str:
+        return self.texts.get(language or "") or next(iter(self.texts.values()))
+
+
+def _canned_replies(value: Any, languages: tuple[str, ...]) -> tuple[CannedReply, ...]:
+    replies = []
+    for index, entry in enumerate(value or ()):
+        if not isinstance(entry, Mapping) or not entry.get("title"):
+            raise ProfileError(f"department profile: canned_replies[{index}] needs a title")
+        missing = [lang for lang in languages if not str(entry.get(lang) or "").strip()]
+        if missing:
+            raise ProfileError(f"department profile: canned reply {entry['title']!r} has no text in {missing}")
+        replies.append(CannedReply(str(entry["title"]), {lang: str(entry[lang]).strip() for lang in languages}))
+    return tuple(replies)
+
+
 def _other_agencies(value: Any) -> tuple[OtherAgency, ...]:
     if value is None:
         return ()
@@ -162,6 +187,8 @@ class DepartmentProfile:
     state: str = ""
     service_area: ServiceAreaConfig | None = None
     other_agencies: tuple[OtherAgency, ...] = ()
+    staff_hours: StaffHours = field(default_factory=lambda: StaffHours.from_mapping(None))
+    canned_replies: tuple[CannedReply, ...] = ()
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -193,10 +220,14 @@ class DepartmentProfile:
                 languages=languages,
                 service_area=service_area,
                 other_agencies=other_agencies,
+                staff_hours=StaffHours.from_mapping(data.get("staff_hours")),
+                canned_replies=_canned_replies(data.get("canned_replies"), languages),
                 raw=dict(data),
             )
         except (KeyError, TypeError) as exc:
             raise ProfileError(f"department profile is missing {exc}") from exc
+        except HoursError as exc:
+            raise ProfileError(str(exc)) from exc
 
     @classmethod
     def load(cls, path: Path) -> "DepartmentProfile":

@@ -23,7 +23,7 @@ import logging
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Iterator, Sequence
 
 import redis
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -77,13 +77,9 @@ COUNTERS = (INBOUND, OUTBOUND, SAFETY_FLAGS, DELIVERY_FAILURES)
 HISTOGRAMS = (TURN_SECONDS,)
 
 
-def _no_handoffs(services: "Services") -> int:
-    return 0
-
-
-# Conversations waiting for a person. There is no human handoff yet: this exports 0 until the
-# handoff feature replaces it with a count of its own (a callable taking the Services).
-handoffs_waiting: Callable[["Services"], int] = _no_handoffs
+def handoffs_waiting(services: "Services") -> int:
+    """Conversations waiting for a person (handed off, not claimed yet)."""
+    return services.handoff_store.waiting_count()
 
 # -- recording --------------------------------------------------------------------------------
 

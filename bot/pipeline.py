@@ -1,6 +1,8 @@
 """The conversation pipeline: the same steps for every channel, for every inbound message.
 
-1. consent keywords (SMS)   2. safety screen   3. Rasa turn   4. render   5. record
+1. consent keywords (SMS)   2. safety screen   3. handoff routing   4. Rasa turn   5. render
+A conversation handed to a person skips the Rasa turn: its messages wait for staff (the
+safety screen still answers emergencies first).
 A worker runs it for one conversation at a time (see bot/jobs.py), oldest message first.
 """
 from __future__ import annotations
@@ -14,6 +16,8 @@ from bot import language as languages
 from bot import metrics
 from bot.consent import ConsentKeyword, classify
 from bot.department import DepartmentProfile
+from bot.handoff.service import HandoffService
+from bot.handoff.words import wants_assistant
 from bot.identity import sender_id
 from bot.outbound import OutboundService
 from bot.private_answers import (
@@ -66,6 +70,7 @@ class ConversationPipeline:
         catalog: ResponseCatalog,
         outbound: OutboundService,
         media: MediaIntake | None = None,
+        handoffs: HandoffService | None = None,
     ) -> None:
         self._config = config
         self._profile = profile
@@ -77,6 +82,7 @@ class ConversationPipeline:
         self._catalog = catalog
         self._outbound = outbound
         self._media = media
+        self._handoffs = handoffs
 
     def process_pending(self, conversation_id: int) -> int:
         """Handle every stored, unhandled inbound message of one conversation, in order.
@@ -110,6 +116,7 @@ class ConversationPipeline:
             self._conversations.set_menu(conversation.id, None)
             name = "utter_crisis" if verdict.kind is SafetyKind.CRISIS else "utter_emergency"
             self.reply_with(conversation, name, language)
+            self._hand_off_flag(conversation, verdict.kind.value, language)
             self._messages.mark_processed(message.id, intent=None, confidence=None, safety=verdict.kind.value)
             log.warning("safety flag on conversation %s (rule %s)", conversation.id, verdict.rule)
             return
@@ -118,6 +125,17 @@ class ConversationPipeline:
             # Nothing can reach an opted-out number; keep the message for staff, skip the turn.
             self._messages.mark_processed(message.id)
             return
+
+        held = self._handoffs.holding(conversation.id) if self._handoffs is not None else None
+        if held is not None:
+            if not wants_assistant(text):
+                self._take_photos(message)  # kept for staff, like the words
+                self._messages.mark_processed(message.id)
+                self._handoffs.resident_wrote(held)  # type: ignore[union-attr]
+                return
+            self._handoffs.resolve(held.id, by="resident")  # type: ignore[union-attr]
+            self.reply_with(conversation, "utter_handoff_back", language)
+            text = "/help"  # and the assistant shows what it can do
 
         photos = self._take_photos(message)
         if photos.news:
@@ -166,6 +184,16 @@ class ConversationPipeline:
             self._send(conversation, body, bot_message.buttons, language)
         self._conversations.set_menu(conversation.id, offered or None)
         self._messages.mark_processed(message.id, intent=turn.intent, confidence=turn.confidence)
+
+    def _hand_off_flag(self, conversation: Conversation, reason: str, language: str) -> None:
+        """A safety flag puts the conversation at the top of the staff queue. The resident hears
+        once that a person will read it, and when."""
+        if self._handoffs is None:
+            return
+        if self._handoffs.start(conversation.id, reason).created:
+            staffed = self._handoffs.staffed_now()
+            self.reply_with(conversation, "utter_handoff_flagged" if staffed else "utter_handoff_flagged_closed",
+                            language)
 
     def _take_photos(self, message: Message) -> MediaOutcome:
         """Fetch and keep the message's pictures before its turn. A provider that cannot give

@@ -7,6 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+import logging
+from datetime import timedelta
+
 import redis
 from rq import Queue
 
@@ -28,7 +31,15 @@ from bot.reports.service import ReportService
 from bot.reports.systems import DepartmentSystem, LocalSystem, Open311System
 from bot.reports.store import ReportStore
 from bot.guards import Deduplicator, RateLimiter
-from bot.outbound import DevOutboxGateway, OutboundService, SmsGateway, TwilioConfig, TwilioGateway
+from bot.handoff.service import HandoffService, QueueSignal
+from bot.handoff.store import HandoffStore
+from bot.staff.accounts import StaffAccountStore
+from bot.staff.audit import Action, AuditLog
+from bot.staff.notes import NoteStore
+from bot.staff.retention import Retention
+from bot.staff.search import ConversationSearch
+from bot.staff.sessions import SessionStore
+from bot.outbound import DevOutboxGateway, OutboundService, SendError, SmsGateway, TwilioConfig, TwilioGateway
 from bot.pipeline import ConversationPipeline, PipelineConfig
 from bot.rasa_client import RasaClient
 from bot.responses import ResponseCatalog
@@ -38,7 +49,7 @@ from bot.storage.consent import ConsentStore
 from bot.storage.conversations import ConversationStore
 from bot.storage.database import Database
 from bot.storage.messages import MessageStore
-from bot.storage.models import Conversation, Meeting, Report, Signup
+from bot.storage.models import Conversation, Handoff, HandoffReason, Meeting, Report, Signup
 
 
 @dataclass
@@ -100,9 +111,12 @@ class Services:
 
     @cached_property
     def report_service(self) -> ReportService:
+        def held(report: Report) -> None:
+            self.handoffs.start(report.conversation_id, HandoffReason.REPORT_REVIEW, report.id)
+
         return ReportService(self.report_store, self.conversations, ServiceArea.from_profile(self.profile),
                              self.clock, self.profile.timezone, forwards=self.report_system.forwards,
-                             media=self.media)
+                             media=self.media, on_held=held)
 
     @cached_property
     def photo_links(self) -> PhotoLinks:
@@ -220,8 +234,63 @@ class Services:
             PipelineConfig(sender_key=self.settings.sender_id_key,
                            max_turn_attempts=self.settings.max_turn_attempts),
             self.profile, self.conversations, self.messages, self.consent, self.safety,
-            self.rasa, self.catalog, self.outbound, self.media,
+            self.rasa, self.catalog, self.outbound, self.media, self.handoffs,
         )
+
+    # -- handoff and the staff console ---------------------------------------------------
+
+    @cached_property
+    def handoff_store(self) -> HandoffStore:
+        return HandoffStore(self.db, self.clock)
+
+    @cached_property
+    def handoffs(self) -> HandoffService:
+        return HandoffService(self.handoff_store, QueueSignal(self.redis), self.clock, self.profile.staff_hours,
+                              self.profile.timezone, on_urgent=self._page_on_call)
+
+    def _page_on_call(self, handoff: Handoff) -> None:
+        """HANDOFF_ONCALL_NUMBER hears of a new safety handoff: the reason and a link, nothing
+        the resident said, no number. Sent straight through the gateway (it is not a resident
+        conversation); a failure is logged and audited, never retried into the resident's turn."""
+        number = self.settings.handoff_oncall_number
+        if not number:
+            return
+        text = (f"{self.profile.short_name}: urgent handoff ({handoff.reason}) waiting. "
+                f"Staff queue: {self.settings.public_url}/staff/")
+        try:
+            self.gateway.send(number, text)
+            outcome = "sent"
+        except SendError as exc:
+            outcome = f"failed: {exc}"[:60]
+            logging.getLogger(__name__).warning("on-call notice for handoff %s failed: %s", handoff.id, exc)
+        self.audit.record("system", Action.ON_CALL, handoff.conversation_id, f"handoff={handoff.id} {outcome}")
+
+    @cached_property
+    def staff_accounts(self) -> StaffAccountStore:
+        s = self.settings
+        return StaffAccountStore(self.db, self.clock, s.staff_lockout_failures, s.staff_lockout_minutes)
+
+    @cached_property
+    def staff_sessions(self) -> SessionStore:
+        s = self.settings
+        return SessionStore(self.redis, self.clock, timedelta(minutes=s.staff_idle_minutes),
+                            timedelta(hours=s.staff_absolute_hours))
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.db, self.clock)
+
+    @cached_property
+    def notes(self) -> NoteStore:
+        return NoteStore(self.db, self.clock)
+
+    @cached_property
+    def conversation_search(self) -> ConversationSearch:
+        return ConversationSearch(self.db)
+
+    @cached_property
+    def retention(self) -> Retention:
+        return Retention(self.db, self.clock, self.audit, self.settings.retention_days, self.settings.retention_mode)
 
 
 _process_services: Services | None = None

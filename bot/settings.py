@@ -141,7 +141,16 @@ class Settings:
     sweep_interval_seconds: float = 30.0
     report_photo_dir: Path = ROOT / "var" / "photos"
     report_photo_max_bytes: int = 5 * 1024 * 1024
-    staff_accounts: str | None = None
+    # The staff console (OWASP session guidance): idle and absolute session timeouts, lockout.
+    staff_idle_minutes: int = 30
+    staff_absolute_hours: int = 10
+    staff_lockout_failures: int = 5
+    staff_lockout_minutes: int = 15
+    # A new safety handoff texts this number (optional): an on-call supervisor's phone.
+    handoff_oncall_number: str | None = field(default=None, repr=False)
+    # Transcripts older than this are redacted or deleted by the sweeper (0: kept for ever).
+    retention_days: int = 365
+    retention_mode: str = "redact"  # redact | purge
     open311_base_url: str | None = None
     open311_api_key: str | None = field(default=None, repr=False)
     open311_jurisdiction_id: str | None = None
@@ -236,7 +245,13 @@ class Settings:
             sweep_interval_seconds=_float(env, "SWEEP_INTERVAL", base.sweep_interval_seconds),
             report_photo_dir=Path(env.get("REPORT_PHOTO_DIR") or base.report_photo_dir),
             report_photo_max_bytes=_int(env, "REPORT_PHOTO_MAX_BYTES", base.report_photo_max_bytes),
-            staff_accounts=env.get("STAFF_ACCOUNTS") or None,
+            staff_idle_minutes=_int(env, "STAFF_IDLE_MINUTES", base.staff_idle_minutes),
+            staff_absolute_hours=_int(env, "STAFF_ABSOLUTE_HOURS", base.staff_absolute_hours),
+            staff_lockout_failures=_int(env, "STAFF_LOCKOUT_FAILURES", base.staff_lockout_failures),
+            staff_lockout_minutes=_int(env, "STAFF_LOCKOUT_MINUTES", base.staff_lockout_minutes),
+            handoff_oncall_number=(env.get("HANDOFF_ONCALL_NUMBER") or "").strip() or None,
+            retention_days=_int(env, "RETENTION_DAYS", base.retention_days),
+            retention_mode=_choice(env, "RETENTION_MODE", base.retention_mode, ("redact", "purge")),
             open311_base_url=(env.get("OPEN311_BASE_URL") or "").strip().rstrip("/") or None,
             open311_api_key=(env.get("OPEN311_API_KEY") or "").strip() or None,
             open311_jurisdiction_id=(env.get("OPEN311_JURISDICTION_ID") or "").strip() or None,

@@ -5,7 +5,8 @@ inbound messages that no worker finished (this is what makes "nothing is lost" t
 after a worker crash or a Redis restart), then sends the meeting notices that are due
 (reminders, waitlist promotions, changes: bot/meetings/notices.py, each exactly once),
 forwards filed reports to the department's system (bot/reports/forwarding.py), polls their
-status every REPORT_POLL_INTERVAL seconds, and texts residents whose reports were closed.
+status every REPORT_POLL_INTERVAL seconds, texts residents whose reports were closed, and once
+an hour applies the transcript retention period (bot/staff/retention.py).
 """
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ log = logging.getLogger("bot.sweeper")
 
 
 POLL_KEY = "assistant:report-poll"
+RETENTION_KEY = "assistant:retention"
+RETENTION_EVERY = 3600  # seconds between retention runs, across all replicas
 
 
 def sweep(services: Services) -> None:
@@ -34,6 +37,8 @@ def sweep(services: Services) -> None:
         if services.redis.set(POLL_KEY, "1", nx=True, ex=max(1, int(services.settings.report_poll_seconds))):
             services.report_status_poll.run_once()
     services.closed_report_notices.run_once()
+    if services.redis.set(RETENTION_KEY, "1", nx=True, ex=RETENTION_EVERY):
+        services.retention.run()
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """Flask application factory."""
 from __future__ import annotations
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from bot import metrics
@@ -24,7 +24,10 @@ def create_app(config: Settings | None = None, services: Services | None = None)
     configure_logging(settings)
     metrics.record_to(services.redis)  # counts go to the shared Redis (bot/metrics.py)
 
-    from webhook import chat, demo, devphone, health, meetings, report_photos, sms, staff, staff_reports
+    from webhook import (
+        chat, demo, devphone, health, meetings, report_photos, sms, staff, staff_audit, staff_console, staff_export,
+        staff_reports, staff_search, staff_session,
+    )
 
     app.register_blueprint(health.bp)
     app.register_blueprint(sms.bp)
@@ -33,12 +36,17 @@ def create_app(config: Settings | None = None, services: Services | None = None)
     app.register_blueprint(report_photos.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(staff_reports.bp)
+    for blueprint in (staff_session.bp, staff_console.bp, staff_search.bp, staff_export.bp, staff_audit.bp):
+        app.register_blueprint(blueprint)
     if not settings.twilio_enabled:
         app.register_blueprint(devphone.bp)
         app.register_blueprint(demo.bp)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):  # type: ignore[no-untyped-def]
+        if request.path.startswith("/staff") and "text/html" in request.headers.get("Accept", ""):
+            page = render_template("staff/error.html", error=exc)  # a person reads it, in a browser
+            return staff_session.private_headers(Response(page, exc.code)), exc.code
         return jsonify(error=exc.name, status=exc.code), exc.code
 
     @app.errorhandler(Exception)

@@ -1,45 +1,27 @@
 """Staff pages: upcoming meetings and who is coming (rosters, CSV export).
 
-Sign-in is HTTP Basic against Argon2id hashes (bot/staff_auth.py) until the staff console
-brings its own sessions. Contacts are masked; nothing here is cached by browsers or proxies.
+Behind the staff console's sign-in (webhook/staff_session.py). Contacts are masked; nothing
+here is cached by browsers or proxies.
 """
 from __future__ import annotations
 
 import csv
 import io
-from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, render_template
 
 from bot.identity import mask_phone
 from bot.meetings.wording import local_start
 from bot.services import Services
-from bot.staff_auth import StaffAccounts
+from bot.staff.export import cell
 from bot.storage.models import Conversation, Signup
+from webhook.staff_session import private_headers, staff_required
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
-def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        accounts = StaffAccounts.parse(current_app.config["SETTINGS"].staff_accounts)
-        if not accounts.enabled:
-            abort(404)
-        auth = request.authorization
-        if auth is None or not accounts.verify(auth.username or "", auth.password or ""):
-            return Response("Sign-in required.", 401, {"WWW-Authenticate": 'Basic realm="staff", charset="UTF-8"'})
-        return view(*args, **kwargs)
-    return wrapper
-
-
-@bp.after_request
-def _private(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'"
-    return response
+bp.after_request(private_headers)
 
 
 def _services() -> Services:
@@ -83,12 +65,6 @@ def roster(meeting_id: int):  # type: ignore[no-untyped-def]
     return render_template("staff/roster.html", meeting=meeting, when=_when(meeting), rows=_roster(meeting_id))
 
 
-def _cell(value: object) -> str:
-    """No spreadsheet formulas from resident-typed text (CSV injection)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/meetings/<int:meeting_id>/roster.csv")
 @staff_required
 def roster_csv(meeting_id: int):  # type: ignore[no-untyped-def]
@@ -98,7 +74,7 @@ def roster_csv(meeting_id: int):  # type: ignore[no-untyped-def]
     writer = csv.writer(out)
     writer.writerow(["code", "name", "party_size", "status", "contact", "reminders", "signed_up_utc"])
     for signup, masked in _roster(meeting_id):
-        writer.writerow([_cell(v) for v in (signup.code, signup.name, signup.party_size, signup.status, masked,
+        writer.writerow([cell(v) for v in (signup.code, signup.name, signup.party_size, signup.status, masked,
                                             "yes" if signup.reminders else "no",
                                             signup.created_at.isoformat(timespec="minutes"))])
     return Response(out.getvalue(), mimetype="text/csv", headers={

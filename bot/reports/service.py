@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Callable
 
 from bot.clock import Clock
 from bot.reports.media import MediaIntake
@@ -48,6 +49,8 @@ class ReportService:
     timezone: str
     forwards: bool = False  # a department system takes reports (the outbox forwards them)
     media: MediaIntake | None = None
+    # Called with a report held for staff review (the handoff queue shows it to staff).
+    on_held: Callable[[Report], None] | None = None
 
     def conversation_for(self, rasa_sender_id: str) -> Conversation | None:
         return self.conversations.for_rasa_sender(rasa_sender_id)
@@ -97,6 +100,8 @@ class ReportService:
             self.media.attach(conversation_id, report.id, self._photo_window(draft.started_at))
         if self.forwards and report.review_reason is None:
             self.reports.enqueue(report.id)  # after the pictures: the forwarder sends them too
+        if report.review_reason is not None and self.on_held is not None:
+            self.on_held(report)
         return report
 
     def find(self, conversation_id: int, reference: str) -> Report | None:

@@ -291,3 +291,97 @@ class OutboxState:
     SENDING = "sending"
     DONE = "done"
     REJECTED = "rejected"
+
+
+class Handoff(Base):
+    """A conversation passed to a person. At most one is open (waiting or claimed) per
+    conversation: the partial unique index makes two triggers racing open one, not two.
+    While it is open and `holds` is true, the pipeline routes the resident's messages to staff
+    instead of Rasa (the safety screen still answers first). A report held for review opens
+    one that does not hold: staff see it in the queue, the assistant keeps answering."""
+
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        Index("ix_handoffs_queue", "state", "priority", "created_at"),
+        Index("ix_handoffs_conversation", "conversation_id", "id"),
+        Index("uq_handoffs_open", "conversation_id", unique=True,
+              sqlite_where=text("state IN ('waiting', 'claimed')"),
+              postgresql_where=text("state IN ('waiting', 'claimed')")),
+    )
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False)
+    reason = Column(String(24), nullable=False)  # a HandoffReason value
+    priority = Column(Integer, nullable=False)  # 1 is the most urgent
+    holds = Column(Boolean, nullable=False, default=True)  # the assistant is silent while open
+    state = Column(String(16), nullable=False)  # waiting | claimed | resolved
+    report_id = Column(Integer, ForeignKey("reports.id"), nullable=True)
+    assigned_to = Column(Integer, ForeignKey("staff_accounts.id"), nullable=True)
+    created_at = Column(DateTime, nullable=False)
+    claimed_at = Column(DateTime, nullable=True)
+    resolved_at = Column(DateTime, nullable=True)
+    resolved_by = Column(String(64), nullable=True)  # a staff username, or "resident"
+    updated_at = Column(DateTime, nullable=False)
+
+
+class StaffAccount(Base):
+    """A staff console user. `password_hash` is Argon2id; `failed_sign_ins` counts failures
+    since the last success and `locked_until` holds the lockout they caused."""
+
+    __tablename__ = "staff_accounts"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    password_hash = Column(String(255), nullable=False)
+    role = Column(String(16), nullable=False)  # staff | supervisor
+    active = Column(Boolean, nullable=False, default=True)
+    failed_sign_ins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime, nullable=True)
+    last_sign_in_at = Column(DateTime, nullable=True)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
+class StaffNote(Base):
+    """A private note on a conversation: staff only, never sent to the resident."""
+
+    __tablename__ = "staff_notes"
+    __table_args__ = (Index("ix_staff_notes_conversation", "conversation_id", "id"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(Integer, ForeignKey("conversations.id"), nullable=False)
+    author = Column(String(64), nullable=False)
+    text = Column(Text, nullable=False)
+    created_at = Column(DateTime, nullable=False)
+
+
+class AuditEntry(Base):
+    """Who saw or did what, when. Never the content itself (no message text, no number)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"), Index("ix_audit_log_conversation", "conversation_id", "at"))
+
+    id = Column(Integer, primary_key=True)
+    at = Column(DateTime, nullable=False)
+    actor = Column(String(64), nullable=False)  # a staff username, or "system"
+    action = Column(String(32), nullable=False)
+    conversation_id = Column(Integer, nullable=True)  # no foreign key: the entry outlives a purge
+    detail = Column(String(255), nullable=True)
+
+
+class HandoffReason:
+    EMERGENCY = "emergency"
+    CRISIS = "crisis"
+    REQUESTED = "requested"
+    FALLBACK = "fallback"
+    REPORT_REVIEW = "report_review"
+    STAFF = "staff"  # a staff member took the conversation over from the console
+    PRIORITY = {EMERGENCY: 1, CRISIS: 1, REPORT_REVIEW: 2, REQUESTED: 3, FALLBACK: 3, STAFF: 3}
+    ALL = tuple(PRIORITY)
+
+
+class HandoffState:
+    WAITING = "waiting"
+    CLAIMED = "claimed"
+    RESOLVED = "resolved"
+    OPEN = (WAITING, CLAIMED)

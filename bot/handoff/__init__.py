@@ -1,0 +1,1 @@
+"""Human handoff: conversations passed to staff, and the rules that route them."""
