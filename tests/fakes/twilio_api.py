@@ -33,6 +33,7 @@ class FakeTwilio:
     sent: list[SentMessage] = field(default_factory=list)
     failures: list[int] = field(default_factory=list)  # HTTP statuses (or 21610) to answer next, in order
     requests: int = 0
+    invalid_numbers: set[str] = field(default_factory=set)  # "To" numbers answered with error 21211
     _server: LoopbackServer | None = None
 
     @property
@@ -55,6 +56,9 @@ class FakeTwilio:
                 form = {k: v[0] for k, v in parse_qs(self.read_body().decode()).items()}
                 if "To" not in form or "Body" not in form or not (form.get("From") or form.get("MessagingServiceSid")):
                     return self.reply_json(400, {"code": 21604, "message": "A 'To' phone number is required.", "status": 400})
+                if form["To"] in fake.invalid_numbers:
+                    return self.reply_json(400, {"code": 21211, "message": "The 'To' number is not a valid phone number.",
+                                                 "status": 400})
                 if fake.failures:
                     failure = fake.failures.pop(0)
                     if failure == 21610:
