@@ -102,7 +102,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: s
     engine = create_engine(postgres_url, future=True)
     with engine.begin() as conn:
         conn.execute(text("TRUNCATE report_outbox, report_photos, reports, signup_notices, signups, meetings, "
-                          "messages, conversations, opt_outs RESTART IDENTITY CASCADE"))
+                          "messages, conversations, opt_outs, handoffs, staff_notes, staff_accounts, audit_log "
+                          "RESTART IDENTITY CASCADE"))
     engine.dispose()
     return postgres_url
 
