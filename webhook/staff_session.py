@@ -19,7 +19,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for,
+    Blueprint, Response, abort, current_app, has_request_context, redirect, render_template, request, url_for,
 )
 
 from bot.services import Services
@@ -85,16 +85,20 @@ def _set_session_cookie(response: Response, token: str) -> None:
                         samesite="Strict", path="/")
 
 
+SESSION_KEY = "staff.session"  # the request's session, looked up once per request
+
+
 def current_staff() -> StaffSession | None:
-    if "staff" not in g:
+    """Kept in the request's environ, not `g`: an app context (and its `g`) can outlive a request."""
+    if SESSION_KEY not in request.environ:
         token = request.cookies.get(_cookie_name())
-        g.staff = _services().staff_sessions.get(token) if token else None
-    return g.staff
+        request.environ[SESSION_KEY] = _services().staff_sessions.get(token) if token else None
+    return request.environ[SESSION_KEY]
 
 
 @bp.app_context_processor
 def _template_values() -> dict[str, Any]:
-    staff = g.get("staff")
+    staff = request.environ.get(SESSION_KEY) if has_request_context() else None
     return {"staff": staff, "csrf_token": staff.csrf if staff else ""}
 
 
