@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install model migrate meetings run test validate test-stories pytest eval eval-cv compare-nlu lock clean
+.PHONY: help install model migrate meetings staff-account staff-account-password run test validate test-stories pytest eval eval-cv compare-nlu lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -48,6 +48,14 @@ migrate: install ## bring the database schema up to date (Alembic)
 
 meetings: migrate ## import the meetings calendar (MEETINGS_CALENDAR, or the demo calendar)
 	$(PY) -m bot.meetings.catalog
+
+staff-account: migrate ## create a staff console account: make staff-account NAME=ana ROLE=supervisor (asks for the password)
+	@test -n "$(NAME)" || { echo "usage: make staff-account NAME=ana [ROLE=staff|supervisor]"; exit 2; }
+	$(PY) -m bot.staff.accounts create "$(NAME)" --role "$(or $(ROLE),staff)"
+
+staff-account-password: migrate ## set a new password (and lift a lockout): make staff-account-password NAME=ana
+	@test -n "$(NAME)" || { echo "usage: make staff-account-password NAME=ana"; exit 2; }
+	$(PY) -m bot.staff.accounts password "$(NAME)"
 
 run: model migrate meetings ## start everything: Rasa, actions, webhook, worker (+ a local Redis); Ctrl-C stops all
 	$(PY) scripts/start.py
