@@ -211,6 +211,10 @@ def release(report_id: int):  # type: ignore[no-untyped-def]
     found = _report_or_404(report_id)
     if _store().clear_review(report_id, forward=True):
         _services().audit.record(user, Action.REPORT_RELEASE, found.conversation_id, found.reference)
+        # the review was the queue item: it is done (a conversation staff took over stays open)
+        handoff = _services().handoff_store.open_for(found.conversation_id)
+        if handoff is not None and handoff.report_id == report_id and not handoff.holds:
+            _services().handoffs.resolve(handoff.id, user)
     return redirect(url_for("staff_reports.report", report_id=report_id), 303)
 
 

@@ -344,3 +344,17 @@ def test_search_by_text_channel_flag_and_handoff(staff, services: Services, cloc
     for bad in ("channel=fax", "from=yesterday", "flagged=maybe", "page=0", "q=" + "x" * 201):
         assert client.get(f"/staff/conversations?{bad}", headers=HTML).status_code == 400, bad
     assert "***-***-0142" in html(client.get("/staff/conversations", headers=HTML))
+
+
+def test_releasing_a_held_report_takes_its_review_off_the_queue(staff, services: Services) -> None:  # type: ignore[no-untyped-def]
+    client, csrf = staff
+    conversation = services.conversations.get_or_create("sms", "hash-review", NUMBER)
+    report = services.report_store.create(conversation.id, "suspicious_activity", "tall man in a hoodie",
+                                          review_reason="appearance only")
+    services.handoffs.start(conversation.id, HandoffReason.REPORT_REVIEW, report.id)
+    queue = html(client.get("/staff/", headers=HTML))
+    assert "report held for review" in queue
+    assert "the report" in html(client.get(f"/staff/conversations/{conversation.id}", headers=HTML))
+    client.post(f"/staff/reports/{report.id}/release", data={"csrf_token": csrf})
+    assert services.handoff_store.open_for(conversation.id) is None
+    assert "report held for review" not in html(client.get("/staff/", headers=HTML))
