@@ -29,6 +29,7 @@ def test_a_conversation_handled_end_to_end_logs_no_phone_number(
         caplog.set_level(logging.DEBUG)
         assert phone.text("what can you do")
         assert phone.text("someone is breaking into my house right now")
+        assert phone.text("menu")  # the flag handed the conversation to staff: back to the assistant
         rasa.stop()  # Rasa unreachable: the turn fails, is logged, and the resident gets an apology
         assert phone.text("when is the next town hall meeting")
         fake_twilio.failures.append(500)  # a failed send is logged and retried
