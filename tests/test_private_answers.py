@@ -78,8 +78,8 @@ def test_only_right_after_the_question(services: Services, rasa: ScriptedRasa) -
 def test_an_emergency_instead_of_the_name_gets_911_and_is_not_kept(services: Services, rasa: ScriptedRasa) -> None:
     phone = Phone(services)
     phone.text("sign me up")
-    [reply] = phone.text("someone is breaking into my house right now")
-    assert "911" in reply
+    reply, handed_off = phone.text("someone is breaking into my house right now")
+    assert "911" in reply and "MENU" in handed_off  # and the flag hands the conversation to staff
     assert phone.conversation.private_answer is None
 
 

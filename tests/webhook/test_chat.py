@@ -208,10 +208,13 @@ def test_an_emergency_gets_the_911_answer_without_rasa_and_flags_the_conversatio
     browser.say("someone is breaking into my neighbor's house right now")
     run_worker(services)
     replies = browser.replies()
-    assert len(replies) == 1 and "911" in replies[0]["text"]
+    assert len(replies) == 2 and "911" in replies[0]["text"]
+    assert "MENU" in replies[1]["text"]  # a person will read it too; "menu" brings the assistant back
     assert rasa.received == []
     conversation = _conversation(services, browser)
     assert conversation.flagged and conversation.flag_reason == "emergency"
+    handoff = services.handoff_store.open_for(conversation.id)
+    assert handoff is not None and handoff.reason == "emergency" and handoff.priority == 1
 
 
 def test_sms_consent_keywords_do_not_apply_on_the_web(client: FlaskClient, rasa: ScriptedRasa,
