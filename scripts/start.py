@@ -51,6 +51,7 @@ def main() -> int:
         print(f"  Website chat demo:   http://127.0.0.1:{webhook_port}/demo")
     print(f"  Twilio SMS webhook:  {base}/sms/inbound   (status callback: {base}/sms/status)")
     print(f"  Chat widget script:  {base}/static/widget.js")
+    print(f"  Staff console:       http://127.0.0.1:{webhook_port}/staff/   (an account: make staff-account NAME=ana ROLE=supervisor)")
     print(f"  Health:              http://127.0.0.1:{webhook_port}/healthz")
     print("  Press Ctrl-C to stop everything.\n", flush=True)
 
