@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 # as often as last, and the safety screen has already read the whole text).
 MAX_NLU_CHARS = 1000
 PHOTO_PAYLOAD = "/send_photo"
+LEAVE_FORM_PAYLOAD = "/leave_form"
 _LANGUAGE_PAYLOAD = re.compile(r'^/change_language\{\s*"language"\s*:\s*"(?P<lang>[a-z]{2})"\s*\}$')
 
 
@@ -194,6 +195,17 @@ class ConversationPipeline:
             staffed = self._handoffs.staffed_now()
             self.reply_with(conversation, "utter_handoff_flagged" if staffed else "utter_handoff_flagged_closed",
                             language)
+            self._end_forms(conversation, language)
+
+    def _end_forms(self, conversation: Conversation, language: str) -> None:
+        """A form in progress ends when a person takes over (as `action_request_human` does): when
+        the assistant is back, the resident starts afresh instead of answering a stale question.
+        Rasa's own answer to the leave payload is not sent; a Rasa failure only costs this."""
+        try:
+            self._rasa.turn(sender_id(self._config.sender_key, conversation.channel, conversation.address),
+                            LEAVE_FORM_PAYLOAD, {"channel": conversation.channel, "language": language})
+        except RasaError as exc:
+            log.warning("could not end the form of conversation %s: %s", conversation.id, type(exc).__name__)
 
     def _take_photos(self, message: Message) -> MediaOutcome:
         """Fetch and keep the message's pictures before its turn. A provider that cannot give

@@ -94,7 +94,8 @@ def test_a_safety_flag_opens_an_urgent_handoff_and_says_so_once(services: Servic
     assert handoff is not None and handoff.priority == 1 and handoff.holds
     assert services.handoff_store.queue()[0].id == handoff.id
     assert len(phone.text(EMERGENCY)) == 1  # the 911 answer again, the handoff notice not again
-    assert rasa.received == []  # neither message went to Rasa
+    # neither message went to Rasa; only the payload that ends a form in progress did
+    assert [m["message"] for m in rasa.received] == ["/leave_form"]
 
 
 def test_after_hours_the_resident_hears_when_staff_will_read_it(
@@ -187,3 +188,26 @@ def test_a_new_safety_handoff_texts_the_on_call_number_without_personal_data(
     assert "911" in replies[0]
     assert [m.status for m in other.outbound()] == [OutboundStatus.SENT, OutboundStatus.SENT]
     assert "failed" in (services.audit.entries()[0].detail or "")
+
+
+# -- with the real trained Rasa server and action server -----------------------------------
+
+def _started(services: Services) -> set[str]:
+    """The action server reads the system clock: staff may be in or out when the test runs."""
+    return rendered(services, "utter_handoff_started", "en") | rendered(services, "utter_handoff_started_closed", "en")
+
+
+def test_asking_for_a_person_hands_over_and_menu_hands_back(live: Services) -> None:
+    phone = Phone(live)
+    replies = phone.text("can i talk to a real person please")
+    assert replies and replies[-1] in _started(live)
+    handoff = live.handoff_store.open_for(phone.conversation.id)
+    assert handoff is not None and handoff.reason == HandoffReason.REQUESTED and handoff.holds
+    assert phone.text("my neighbor's dog barks all night, who do I call") == []
+    back = phone.text("menu")
+    assert back[0] in rendered(live, "utter_handoff_back", "en")
+    assert "1 - " in back[1]  # the assistant's menu of what it can do
+    assert live.handoff_store.get(handoff.id).state == HandoffState.RESOLVED
+    hours = phone.text("what are the station hours")
+    assert hours and live.profile.hours["en"] in hours[0]
+

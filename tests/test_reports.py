@@ -122,14 +122,26 @@ def test_suspicious_activity_asks_for_behaviour_and_anonymous_reports_need_no_co
     assert "door handles" in report.description
 
 
-def test_never_mind_leaves_without_saving_and_an_emergency_gets_911(resident_services: Services) -> None:
+def test_never_mind_leaves_without_saving(resident_services: Services) -> None:
     phone = Phone(resident_services)
     [ask_type] = phone.text("i need to report something")
     assert ask_type.startswith("What would you like to report?") and "Graffiti" in menu_lines(ask_type)
-    [emergency] = phone.text("wait someone is breaking into my neighbor's house right now")
-    assert "911" in emergency
     [left] = phone.text("never mind")
     assert left.startswith("OK, I stopped. Nothing was saved.")
+    assert resident_services.report_store.recent_for(phone.conversation.id) == []
+
+
+def test_an_emergency_mid_report_gets_911_and_hands_the_conversation_to_staff(resident_services: Services) -> None:
+    phone = Phone(resident_services)
+    phone.text("i need to report graffiti")
+    emergency, handed_off = phone.text("wait someone is breaking into my neighbor's house right now")
+    assert "911" in emergency and "MENU" in handed_off
+    assert phone.text("never mind") == []  # a person reads the conversation now
+    back = phone.text("menu")
+    assert back[0].startswith("OK, you're back with the assistant")
+    # the form ended with the handoff: a new report starts afresh, nothing was saved
+    [ask_type] = phone.text("i need to report something")
+    assert ask_type.startswith("What would you like to report?")
     assert resident_services.report_store.recent_for(phone.conversation.id) == []
 
 
@@ -141,8 +153,9 @@ def test_a_report_in_spanish(resident_services: Services) -> None:
 
 def test_happening_now_and_dangerous_gets_911_and_no_form(resident_services: Services) -> None:
     phone = Phone(resident_services)
-    [reply] = phone.text("i want to report a guy with a gun outside my house right now")
-    assert "911" in reply
-    [after] = phone.text("hello")
-    assert not after.startswith(("What would you like to report", "Where did it happen", "When did it happen")), after
+    reply, handed_off = phone.text("i want to report a guy with a gun outside my house right now")
+    assert "911" in reply and "MENU" in handed_off
+    assert phone.text("hello") == []  # a person handles it now
+    for after in phone.text("menu"):
+        assert not after.startswith(("What would you like to report", "Where did it happen", "When did it happen")), after
     assert resident_services.report_store.recent_for(phone.conversation.id) == []
