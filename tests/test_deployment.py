@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import inspect
 import re
 import shlex
 import sys
@@ -82,6 +83,35 @@ def test_every_variable_compose_uses_is_documented() -> None:
     for name in APP:
         used |= set(SERVICES[name].get("environment") or {})
     assert used and not used - _documented(), sorted(used - _documented())
+
+
+def _read_by_settings() -> set[str]:
+    """The variables `Settings.from_env` reads (by name, in its source)."""
+    return set(re.findall(r'"([A-Z][A-Z0-9_]+)"', inspect.getsource(Settings.from_env)))
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    read = _read_by_settings()
+    assert {"DATABASE_URL", "STAFF_IDLE_MINUTES", "RETENTION_MODE"} <= read  # the source is parsed
+    assert not read - _documented(), sorted(read - _documented())
+
+
+# Where a documented variable may be read besides bot/settings.py (processes, Rasa, compose).
+READERS = ["bot", "webhook", "actions", "scripts", "Makefile", "Procfile", "docker-compose.yml", "endpoints.yml",
+           "alembic.ini", "migrations"]
+
+
+def test_env_example_documents_no_variable_nothing_reads() -> None:
+    """A removed setting (STAFF_ACCOUNTS: staff accounts now live in the database) must not linger."""
+    sources = []
+    for name in READERS:
+        path = ROOT / name
+        files = sorted(path.rglob("*")) if path.is_dir() else [path]
+        sources += [f.read_text() for f in files if f.is_file() and f.suffix in ("", ".py", ".yml", ".ini")]
+    text = "\n".join(sources)
+    unread = sorted(name for name in _documented() if not re.search(rf"\b{name}\b", text))
+    assert not unread, unread
+    assert "STAFF_ACCOUNTS" not in _documented()
 
 
 def test_compose_points_the_processes_at_its_own_stores_and_rasa() -> None:

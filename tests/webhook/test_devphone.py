@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
@@ -14,7 +15,7 @@ from werkzeug.serving import make_server
 
 from bot.identity import address_hash
 from bot.services import Services
-from bot.staff_auth import hash_password
+from bot.staff.audit import Action, AuditQuery
 from bot.storage.models import InboundMedia
 from bot.sweeper import sweep
 from tests.conftest import MutableClock, RasaStack, run_worker
@@ -66,14 +67,17 @@ def test_done_when_scenario_on_the_development_phone(make_services: Callable[...
     replies = []
     for text in ["hi", "how do i join neighborhood watch", "quiero ir a una reunion",
                  "someone is breaking into my neighbor's house right now"]:
+        before = len(client.get(f"/dev/phone/api/messages?number={number}").json["messages"])
         assert client.post("/dev/phone/api/messages", json={"from": number, "body": text}).status_code == 202
         run_worker(services)
-        messages = client.get(f"/dev/phone/api/messages?number={number}").json["messages"]
-        replies.append([m["text"] for m in messages if m["direction"] == "out"][-1])
-    greeting, faq, spanish, emergency = replies
+        messages = client.get(f"/dev/phone/api/messages?number={number}").json["messages"][before:]
+        replies.append([m["text"] for m in messages if m["direction"] == "out"])
+    greeting, faq, spanish, emergency = ("\n".join(texts) for texts in replies)
     assert services.profile.short_name in greeting or services.profile.name in greeting
     assert services.profile.links["neighborhood_watch"] in faq
     assert any(word in spanish.lower() for word in ("reunion", "reuniones", "inscrib", "puede"))
+    # The 911 answer first; then the resident hears that a person will read the conversation.
+    assert "911" in replies[-1][0] and "staff member will also read this conversation" in replies[-1][-1]
     assert "911" in emergency
 
 
@@ -107,8 +111,10 @@ def test_report_scenario_on_the_development_phone(make_services: Callable[..., S
     now = datetime.now(timezone.utc).replace(tzinfo=None)  # the action server files with the real clock
     services = make_services(MutableClock(now), rasa_url=rasa_stack.url, database_url=rasa_stack.database_url,
                              report_photo_dir=tmp_path / "photos", quiet_hours=("00:00", "00:00"),
-                             staff_accounts=f"sam:{hash_password(STAFF_PASSWORD)}",
                              rate_limit_count=100)  # three reports in a minute: faster than any resident
+    # The stack's database outlives one test (as Rasa's trackers do): a fresh staff name each run.
+    staff_name = f"sam-{uuid.uuid4().hex[:8]}"
+    services.staff_accounts.create(staff_name, STAFF_PASSWORD, "staff")
     app = create_app(services=services)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -148,15 +154,23 @@ def test_report_scenario_on_the_development_phone(make_services: Callable[..., S
 
         assert text(f"status {references[0]}").startswith(f"{references[0]} Graffiti")
 
-        staff = requests.Session()
-        staff.auth = ("sam", STAFF_PASSWORD)
-        page = staff.get(f"{base}/staff/reports/{graffiti.id}")
+        staff = requests.Session()  # a browser: the sign-in form, then the session cookie
+        staff.headers["Accept"] = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+        report_url = f"{base}/staff/reports/{graffiti.id}"
+        assert staff.get(report_url, allow_redirects=False).status_code == 303  # to the sign-in page
+        form = staff.get(f"{base}/staff/sign-in", params={"next": f"/staff/reports/{graffiti.id}"})
+        assert form.status_code == 200
+        signed = staff.post(f"{base}/staff/sign-in", allow_redirects=False, headers={"Origin": base}, data={
+            "username": staff_name, "password": STAFF_PASSWORD, "next": f"/staff/reports/{graffiti.id}",
+            "csrf_token": _csrf_token(form.text)})
+        assert signed.status_code == 303 and signed.headers["Location"].endswith(f"/staff/reports/{graffiti.id}")
+        page = staff.get(report_url)
         assert page.status_code == 200 and references[0] in page.text
-        token = re.search(r'name="csrf_token" value="([0-9a-f]+)"', page.text).group(1)  # type: ignore[union-attr]
-        closed = staff.post(f"{base}/staff/reports/{graffiti.id}/status", allow_redirects=False,
-                            data={"status": "closed", "notes": "Painted over.", "csrf_token": token},
-                            headers={"Origin": base})
+        closed = staff.post(f"{report_url}/status", allow_redirects=False, headers={"Origin": base},
+                            data={"status": "closed", "notes": "Painted over.", "csrf_token": _csrf_token(page.text)})
         assert closed.status_code == 303
+        [entry] = services.audit.entries(AuditQuery(actor=staff_name, action=Action.REPORT_STATUS))
+        assert entry.conversation_id == graffiti.conversation_id and references[0] in entry.detail
         sweep(services)
         messages = requests.get(f"{base}/dev/phone/api/messages", params={"number": number}).json()["messages"]
         assert messages[-1]["text"] == f"Update on your report {references[0]} (Graffiti): it's closed. Painted over."
@@ -166,3 +180,9 @@ def test_report_scenario_on_the_development_phone(make_services: Callable[..., S
 
 def _conversation(services: Services, number: str):  # type: ignore[no-untyped-def]
     return services.conversations.find("sms", address_hash("test-key", "sms", number))
+
+
+def _csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page carries a CSRF token"
+    return match.group(1)

@@ -16,6 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.services import Services
 from bot.settings import ROOT, Settings
+from bot.storage.models import HandoffReason
 from tests.fakes.scripted_rasa import ScriptedRasa
 from tests.fakes.server import LoopbackServer, QuietHandler
 from tests.webhook.conftest import PUBLIC, TOKEN, post_signed, twilio_params
@@ -193,6 +194,19 @@ def test_metrics_count_webhook_deliveries_and_twilio_failures(app: Flask, twilio
     assert samples[("assistant_scrape_source_up", (("source", "database"),))] == 1
 
 
+def test_handoffs_waiting_counts_only_the_unclaimed_ones(make_services: Callable[..., Services]) -> None:
+    """The gauge reads the handoff store: waiting counts, claimed and resolved do not."""
+    services = make_services()
+    store = services.handoff_store
+    sam = services.staff_accounts.create("sam", "a long staff password", "staff")
+    handoffs = [store.open(services.conversations.get_or_create("sms", f"hash-{n}", f"+1503555020{n}").id,
+                           HandoffReason.EMERGENCY).handoff for n in range(3)]
+    client = _client(services)
+    assert _scrape(client)[("assistant_handoffs_waiting", ())] == 3
+    assert store.claim(handoffs[0].id, sam.id) and store.resolve(handoffs[1].id, by="sam")
+    assert _scrape(client)[("assistant_handoffs_waiting", ())] == 1
+
+
 def test_metrics_answer_when_redis_is_down(make_services: Callable[..., Services]) -> None:
     samples = _scrape(_client(make_services(redis_url="redis://127.0.0.1:1/0")))
     assert samples[("assistant_scrape_source_up", (("source", "redis"),))] == 0
@@ -227,14 +241,18 @@ def test_worker_processes_count_into_the_same_metrics_and_log_json_without_numbe
     finally:
         rasa.stop()
     assert result.returncode == 0, result.stderr[-3000:]
-    assert [m.to for m in fake_twilio.sent] == [NUMBER, NUMBER]
+    # The answer; then, for the emergency, the 911 notice and word that a person will read it.
+    assert [m.to for m in fake_twilio.sent] == [NUMBER, NUMBER, NUMBER]
+    assert "911" in fake_twilio.sent[1].body and "staff member will also read" in fake_twilio.sent[2].body
 
     samples = _scrape(client)
     assert samples[("assistant_rasa_turn_seconds_count", (("outcome", "answered"),))] == 1
     assert samples[("assistant_rasa_turn_seconds_bucket", (("le", "+Inf"), ("outcome", "answered")))] == 1
     assert samples[("assistant_safety_flags_total", (("kind", "emergency"),))] == 1
-    assert samples[("assistant_outbound_messages_total", (("channel", "sms"), ("outcome", "sent")))] == 2
+    assert samples[("assistant_outbound_messages_total", (("channel", "sms"), ("outcome", "sent")))] == 3
     assert samples[("assistant_queue_depth", (("queue", "inbound"),))] == 0
+    # The worker's handoff is waiting for staff, and any webhook's scrape counts it (the database).
+    assert samples[("assistant_handoffs_waiting", ())] == services.handoff_store.waiting_count() == 1
 
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     entries = [json.loads(line) for line in lines]
