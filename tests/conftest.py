@@ -236,7 +236,9 @@ def rasa_stack(tmp_path_factory: pytest.TempPathFactory, redis_server: LocalRedi
            "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
            "RASA_REDIS_HOST": "127.0.0.1", "RASA_REDIS_PORT": str(redis_server.port), "RASA_REDIS_DB": "1",
            "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "DATABASE_URL": database_url, "SENDER_ID_KEY": "test-key",
-           "PUBLIC_BASE_URL": "https://assistant.example"}
+           "PUBLIC_BASE_URL": "https://assistant.example",
+           # the action server opens handoffs: its queue signal goes to the tests' Redis
+           "REDIS_URL": redis_server.url}
     action_log, rasa_log = logs / "actions.log", logs / "rasa.log"
     actions = subprocess.Popen(
         [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],

@@ -50,7 +50,9 @@ def private_headers(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # same-origin, not no-referrer: under no-referrer Chromium sends "Origin: null" on the
+    # console's own form posts, which the cross-site check must refuse
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers.setdefault(
         "Content-Security-Policy", "default-src 'self'; frame-ancestors 'none'; form-action 'self'")
     return response
