@@ -10,24 +10,20 @@ residents a fresh number (Rasa's trackers and the conversations outlive a test).
 """
 from __future__ import annotations
 
-import os
 import random
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Iterator
 
-import requests
 from playwright.sync_api import BrowserContext, ConsoleMessage, Locator, Page, expect
 
 from bot.clock import SystemClock
 from bot.identity import address_hash, mask_phone
 from bot.services import Services
-from bot.settings import ROOT, Settings
+from bot.settings import Settings
 from bot.storage.models import Conversation, Message
 from tests.conftest import RasaStack
+from tests.webhook.browser import served
 
 SENDER_KEY = "test-key"  # the action server's (tests/conftest.py, rasa_stack)
 LOCKOUT_FAILURES = 3
@@ -70,53 +66,16 @@ def resident_number() -> str:
             return number
 
 
-def _ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # readiness probe of a booting server
-        assert process.poll() is None, log.read_text()
-        try:
-            if requests.get(url, timeout=1).ok:
-                return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise AssertionError(log.read_text())
-
-
 def run_stack(tmp_path: Path, redis_url: str, rasa_stack: RasaStack) -> Iterator[Stack]:
-    from scripts.localredis import free_port
-
     database_url = rasa_stack.database_url  # migrated when the Rasa stack started
-    port = free_port()
-    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
-    env = {**os.environ, "PYTHONPATH": path, "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "RASA_URL": rasa_stack.url, "SENDER_ID_KEY": SENDER_KEY, "LOG_LEVEL": "WARNING",
-           "TURN_RETRY_DELAYS": "0", "RASA_TELEMETRY_ENABLED": "false",
-           "STAFF_LOCKOUT_FAILURES": str(LOCKOUT_FAILURES), "STAFF_LOCKOUT_MINUTES": "15"}
-    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "TWILIO_MESSAGING_SERVICE_SID",
-                 "PUBLIC_BASE_URL", "TRUST_FORWARDED_HEADERS", "HANDOFF_ONCALL_NUMBER"):
-        env.pop(name, None)
-    bin_dir = Path(sys.executable).parent
-    webhook_log, worker_log = tmp_path / "webhook.log", tmp_path / "worker.log"
-    processes = [
-        subprocess.Popen([str(bin_dir / "gunicorn"), "--workers", "1", "--threads", "8", "--graceful-timeout", "2",
-                          "--bind", f"127.0.0.1:{port}", "webhook.app:create_app()"],
-                         cwd=ROOT, env=env, stdout=open(webhook_log, "wb"), stderr=subprocess.STDOUT),
-        subprocess.Popen([sys.executable, "-m", "bot.worker"], cwd=ROOT, env=env,
-                         stdout=open(worker_log, "wb"), stderr=subprocess.STDOUT),
-    ]
     services = Services(Settings(database_url=database_url, redis_url=redis_url, sender_id_key=SENDER_KEY),
                         SystemClock())
     try:
-        _ready(f"http://127.0.0.1:{port}/healthz", processes[0], webhook_log)
-        yield Stack(f"http://127.0.0.1:{port}", services)
+        with served(tmp_path, {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "RASA_URL": rasa_stack.url,
+                               "SENDER_ID_KEY": SENDER_KEY, "STAFF_LOCKOUT_FAILURES": str(LOCKOUT_FAILURES),
+                               "STAFF_LOCKOUT_MINUTES": "15"}) as url:
+            yield Stack(url, services)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
         services.db.dispose()
         services.redis.close()
 

@@ -15,7 +15,7 @@ from bot.storage.models import HandoffReason, HandoffState, OutboundStatus
 from tests.conftest import MutableClock
 from tests.fakes.twilio_api import FakeTwilio
 from tests.webhook.conftest import PUBLIC
-from tests.webhook.staff_client import add_account, sign_in, signed_in, token
+from tests.webhook.staff_client import add_account, sign_in, signed_in
 from webhook.app import create_app
 
 NOW = datetime(2026, 11, 24, 17, 0)  # Tuesday 09:00 in Port Alder

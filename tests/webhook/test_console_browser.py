@@ -15,19 +15,17 @@ from typing import Callable, Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import select
 
-from bot.settings import ROOT
 from bot.staff.audit import Action
 from bot.storage.models import AuditEntry, HandoffReason, HandoffState, StaffAccount
 from tests.conftest import RasaStack
+from tests.webhook.browser import axe_serious, chromium
 from tests.webhook.console_stack import (
     ANSWER, LOCKOUT_FAILURES, PASSWORD, Phone, Stack, csrf_token, queue_row, run_stack, sign_in_form, watch,
 )
 
-CHROMIUM = "/usr/bin/chromium"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 REFRESH = 15_000  # ms: staff.js polls the queue state every 4 s
 DIAZ = "Officer Diaz here, how can I help?"
 RESOLVED = "Our staff member has finished"
@@ -41,12 +39,8 @@ def stack(tmp_path: Path, redis_url: str, rasa_stack: RasaStack) -> Iterator[Sta
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make browser-deps`"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=["--no-sandbox", "--disable-gpu"])
-        yield chromium
-        chromium.close()
+    with chromium() as opened:
+        yield opened
 
 
 Contexts = Callable[[], BrowserContext]
@@ -64,16 +58,6 @@ def new_context(browser: Browser) -> Iterator[Contexts]:
     yield make
     for context in made:
         context.close()
-
-
-def _axe_serious(page: Page) -> list[str]:
-    page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated by the driver: not subject to the page's CSP
-    result = page.evaluate("""async () => {
-        const r = await axe.run(document, {runOnly: {type: 'tag',
-            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}));
-    }""")
-    return [f"{v['id']} ({v['impact']}): {v['nodes']}" for v in result if v["impact"] in ("serious", "critical")]
 
 
 def _console(context: BrowserContext, stack: Stack, username: str) -> tuple[Page, list[str]]:
@@ -118,7 +102,7 @@ def test_a_resident_asks_for_a_person_and_staff_take_it_from_there(stack: Stack,
     expect(row.locator("td").nth(3)).to_have_text("SMS")
     expect(row.locator("td").nth(5)).to_have_text(phone.masked)
     expect(row.locator("td").nth(6)).to_have_text("nobody yet")
-    assert _axe_serious(console) == []
+    assert axe_serious(console) == []
 
     # opens it, claims it, reads the transcript; the number shows its last four digits only
     row.get_by_role("link", name="Open").click()
@@ -151,7 +135,7 @@ def test_a_resident_asks_for_a_person_and_staff_take_it_from_there(stack: Stack,
     # the banner moves once the worker has routed the message to staff: nothing answered it
     last = stack.messages(phone.number)[-1]
     assert (last.direction, last.text, last.intent) == ("in", "there is a car blocking my driveway", None)
-    assert _axe_serious(console) == []
+    assert axe_serious(console) == []
 
     # staff resolve: the resident hears the assistant is back, and nothing came in between
     console.get_by_role("button", name="Resolve: back to the assistant").click()
@@ -238,7 +222,7 @@ def test_the_queue_orders_and_updates_itself_for_two_staff(stack: Stack, new_con
     position = {who: next(i for i, text in enumerate(order) if who.masked in text) for who in (asking, in_danger)}
     assert position[in_danger] < position[asking], order
     expect(queue).to_have_title(re.compile(r"^\(!\) \(\d+\) Queue"), timeout=REFRESH)  # an urgent one waits
-    assert _axe_serious(queue) == []
+    assert axe_serious(queue) == []
 
     # a second staff member watches the queue while the first claims the urgent one
     other, other_problems = _console(new_context(), stack, ben)
@@ -256,7 +240,7 @@ def test_the_queue_orders_and_updates_itself_for_two_staff(stack: Stack, new_con
     watched.get_by_role("link", name="Open").click()
     expect(other.locator("dl.facts")).to_contain_text(f"handled by {ana}")
     expect(other.get_by_role("button", name="Claim", exact=True)).to_have_count(0)
-    assert _axe_serious(other) == []
+    assert axe_serious(other) == []
     assert problems == [] and other_problems == []
 
 
@@ -297,7 +281,7 @@ def test_supervisors_export_transcripts_redacted_unless_they_choose(stack: Stack
             AuditEntry.action == Action.EXPORT, AuditEntry.actor == sergeant)).scalars())
     assert details == ["format=csv personal_data=included", "format=csv personal_data=redacted",
                        "format=json personal_data=included", "format=json personal_data=redacted"]
-    assert _axe_serious(page) == []
+    assert axe_serious(page) == []
     assert problems == []
 
     # staff (not supervisors) see no export form, and a post of their own is refused

@@ -6,11 +6,7 @@ Answers come from the real trained Rasa server and action server (the session's 
 Install what it needs with `make browser-deps` (`make test` does)."""
 from __future__ import annotations
 
-import os
 import struct
-import subprocess
-import sys
-import time
 import zlib
 from datetime import timedelta
 from pathlib import Path
@@ -18,21 +14,19 @@ from typing import Any, Iterator
 
 import pytest
 import requests
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 from sqlalchemy import select
 
 from bot.clock import SystemClock
 from bot.identity import address_hash
 from bot.services import Services
-from bot.settings import ROOT, Settings
+from bot.settings import Settings
 from bot.storage.migrate import upgrade
 from bot.storage.models import Conversation, Message
 from bot.webchat import CHANNEL, session_address
-from scripts.localredis import free_port
 from tests.conftest import RasaStack
+from tests.webhook.browser import axe_serious, chromium, served
 
-CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 SENDER_KEY = "browser-test-key"
 EMERGENCY = "someone is breaking into my neighbor's house right now"
 IMAGE_HOST = "https://img.portalderpd.example"
@@ -46,62 +40,25 @@ class Stack:
         self.services = services
 
 
-def _ready(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # readiness probe of a booting server
-        assert process.poll() is None, log.read_text()
-        try:
-            if requests.get(url, timeout=1).ok:
-                return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise AssertionError(log.read_text())
-
-
 @pytest.fixture
 def stack(tmp_path: Path, redis_url: str, rasa_stack: RasaStack) -> Iterator[Stack]:
     database_url = f"sqlite:///{tmp_path / 'assistant.db'}"
     upgrade(database_url)
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATABASE_URL": database_url, "REDIS_URL": redis_url,
-           "RASA_URL": rasa_stack.url, "SENDER_ID_KEY": SENDER_KEY, "LOG_LEVEL": "WARNING",
-           "TURN_RETRY_DELAYS": "0", "RASA_TELEMETRY_ENABLED": "false"}
-    for name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER", "PUBLIC_BASE_URL"):
-        env.pop(name, None)
-    bin_dir = Path(sys.executable).parent
-    webhook_log, worker_log = tmp_path / "webhook.log", tmp_path / "worker.log"
-    processes = [
-        subprocess.Popen([str(bin_dir / "gunicorn"), "--workers", "1", "--threads", "8", "--graceful-timeout", "2",
-                          "--bind", f"127.0.0.1:{port}", "webhook.app:create_app()"],
-                         cwd=ROOT, env=env, stdout=open(webhook_log, "wb"), stderr=subprocess.STDOUT),
-        subprocess.Popen([sys.executable, "-m", "bot.worker"], cwd=ROOT, env=env,
-                         stdout=open(worker_log, "wb"), stderr=subprocess.STDOUT),
-    ]
     services = Services(Settings(database_url=database_url, redis_url=redis_url, sender_id_key=SENDER_KEY),
                         SystemClock())
     try:
-        _ready(f"http://127.0.0.1:{port}/healthz", processes[0], webhook_log)
-        yield Stack(f"http://127.0.0.1:{port}", services)
+        with served(tmp_path, {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "RASA_URL": rasa_stack.url,
+                               "SENDER_ID_KEY": SENDER_KEY}) as url:
+            yield Stack(url, services)
     finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
         services.db.dispose()
         services.redis.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: run `make browser-deps`"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=["--no-sandbox", "--disable-gpu"])
-        yield chromium
-        chromium.close()
+    with chromium() as opened:
+        yield opened
 
 
 def _watch(page: Page) -> list[str]:
@@ -182,16 +139,6 @@ def _fits(page: Page, panel: Locator, emergency: Locator, box: Locator, send: Lo
     assert frame["y"] + frame["height"] <= size["height"], (frame, size)
     for target in (emergency, box, send):
         _usable(page, target)
-
-
-def _axe_serious(page: Page) -> list[str]:
-    page.evaluate(AXE.read_text(encoding="utf-8"))  # evaluated by the driver: not subject to the page's CSP
-    result = page.evaluate("""async () => {
-        const r = await axe.run(document, {runOnly: {type: 'tag',
-            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice']}});
-        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.map(n => n.target.join(' '))}));
-    }""")
-    return [f"{v['id']} ({v['impact']}): {v['nodes']}" for v in result if v["impact"] in ("serious", "critical")]
 
 
 def test_a_resident_chats_on_the_demo_page(stack: Stack, browser: Browser) -> None:
@@ -282,7 +229,7 @@ def test_a_resident_chats_on_the_demo_page(stack: Stack, browser: Browser) -> No
     assert stack.services.conversations.get(conversation.id).flagged
 
     # accessibility with the panel open
-    assert _axe_serious(page) == []
+    assert axe_serious(page) == []
 
     # keyboard: Escape closes and gives focus back to the chat button
     page.keyboard.press("Escape")
@@ -322,7 +269,7 @@ def test_spanish_page_and_a_320_pixel_screen(stack: Stack, browser: Browser) -> 
     assert bubble is not None and image is not None
     assert image["x"] >= bubble["x"] and image["x"] + image["width"] <= bubble["x"] + bubble["width"]
     _fits(page, panel, emergency, box, send)
-    assert _axe_serious(page) == []
+    assert axe_serious(page) == []
     assert [p for p in problems if "Content Security Policy" in p or "Refused" in p] == []
     context.close()
 
@@ -345,7 +292,7 @@ def test_200_percent_zoom(stack: Stack, browser: Browser) -> None:
     expect(page.get_by_role("group", name="Choose an option").get_by_role("button").first).to_be_visible(
         timeout=30_000)
     _fits(page, panel, emergency, box, send)
-    assert _axe_serious(page) == []
+    assert axe_serious(page) == []
     context.close()
 
 
