@@ -333,3 +333,32 @@ def test_forged_form_posts_are_refused(stack: Stack, new_context: Contexts) -> N
     assert isinstance(account, StaffAccount)
     handoff = stack.services.handoff_store.open_for(stack.conversation(phone.number).id)
     assert handoff is not None and handoff.assigned_to == account.id  # a reply claims a waiting handoff
+
+
+def test_on_a_phone_screen_with_the_keyboard_only(stack: Stack, browser: Browser, new_context: Contexts) -> None:
+    """A staff member on a 375-pixel phone: no sideways scrolling of the page, and the whole
+    reply done with the keyboard (Tab to the box, type, Tab to Send, Enter)."""
+    phone = Phone(new_context(), stack)
+    phone.ask_for_a_person()
+    officer = stack.account("staff", "mobile")
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True)
+    try:
+        console = context.new_page()
+        problems = watch(console)
+        sign_in_form(console, stack, officer, PASSWORD)
+        expect(queue_row(console, phone)).to_have_count(1)
+        for url in (console.url, stack.conversation_url(phone.number)):
+            console.goto(url)
+            width = console.evaluate("() => [document.scrollingElement.scrollWidth, innerWidth]")
+            assert width[0] <= width[1], (url, width)
+        box = console.get_by_label("Message (SMS: keep it short)")
+        box.focus()
+        console.keyboard.type("On my way to your street now.")
+        console.keyboard.press("Tab")
+        assert console.evaluate("() => document.activeElement.textContent") == "Send"
+        console.keyboard.press("Enter")
+        expect(console.get_by_role("status")).to_have_text("Reply sent.")
+        expect(phone.received("On my way to your street now.")).to_be_visible(timeout=ANSWER)
+        assert problems == []
+    finally:
+        context.close()
