@@ -98,7 +98,7 @@ def queue():  # type: ignore[no-untyped-def]
 
 
 @bp.get("/queue/state")
-@staff_required
+@staff_required(activity=False)
 def queue_state():  # type: ignore[no-untyped-def]
     """Polled by the staff pages (static/staff.js): they reload when `version` moves."""
     services = _services()

@@ -90,11 +90,12 @@ def _set_session_cookie(response: Response, token: str) -> None:
 SESSION_KEY = "staff.session"  # the request's session, looked up once per request
 
 
-def current_staff() -> StaffSession | None:
-    """Kept in the request's environ, not `g`: an app context (and its `g`) can outlive a request."""
+def current_staff(touch: bool = True) -> StaffSession | None:
+    """Kept in the request's environ, not `g`: an app context (and its `g`) can outlive a request.
+    `touch=False`: this request is not a person's activity (it does not extend the idle timeout)."""
     if SESSION_KEY not in request.environ:
         token = request.cookies.get(_cookie_name())
-        request.environ[SESSION_KEY] = _services().staff_sessions.get(token) if token else None
+        request.environ[SESSION_KEY] = _services().staff_sessions.get(token, touch) if token else None
     return request.environ[SESSION_KEY]
 
 
@@ -139,13 +140,14 @@ def _check_csrf(expected: str) -> None:
 
 # -- the guard -----------------------------------------------------------------------------
 
-def staff_required(view: Callable[..., Any] | None = None, *, supervisor: bool = False) -> Any:
-    """`@staff_required` or `@staff_required(supervisor=True)`."""
+def staff_required(view: Callable[..., Any] | None = None, *, supervisor: bool = False, activity: bool = True) -> Any:
+    """`@staff_required`, `@staff_required(supervisor=True)`; `activity=False` for what pages
+    fetch by themselves (polling), so an open tab does not keep a session alive for ever."""
 
     def decorate(func: Callable[..., Any]) -> Callable[..., Any]:
         @wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            staff = current_staff()
+            staff = current_staff(touch=activity)
             if staff is None:
                 if request.method in UNSAFE_METHODS or "text/html" not in request.headers.get("Accept", "text/html"):
                     abort(401, description="Sign in again.")

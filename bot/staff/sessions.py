@@ -64,8 +64,9 @@ class SessionStore:
     def _ttl(self) -> int:
         return max(1, int(self._idle.total_seconds()))
 
-    def get(self, token: str | None) -> StaffSession | None:
-        """The session behind a token, refreshed; None if unknown, idle too long or too old."""
+    def get(self, token: str | None, touch: bool = True) -> StaffSession | None:
+        """The session behind a token; None if unknown, idle too long or too old. `touch` counts
+        this as activity (a person did something); a page's automatic polling does not."""
         if not token or len(token) > 100:
             return None
         key = _hash(token)
@@ -79,10 +80,12 @@ class SessionStore:
         if now - seen >= self._idle or now - created >= self._absolute:
             self._redis.delete(PREFIX + key)
             return None
-        record["seen_at"] = now.isoformat()
-        self._redis.set(PREFIX + key, json.dumps(record), ex=self._ttl())
+        if touch:
+            seen = now
+            record["seen_at"] = now.isoformat()
+            self._redis.set(PREFIX + key, json.dumps(record), ex=self._ttl())
         return StaffSession(key, int(record["account_id"]), record["username"], record["role"], record["csrf"],
-                            created, now)
+                            created, seen)
 
     def end(self, session: StaffSession) -> None:
         self._redis.delete(PREFIX + session.token_hash)

@@ -136,6 +136,16 @@ def test_idle_sessions_end(staff, clock: MutableClock) -> None:  # type: ignore[
     assert client.get("/staff/", headers=HTML).status_code == 303
 
 
+def test_the_queue_pages_own_polling_does_not_keep_a_session_alive(staff, clock: MutableClock) -> None:  # type: ignore[no-untyped-def]
+    client, _ = staff
+    polled = {"Accept": "application/json"}  # as static/staff.js asks
+    for _ in range(8):  # 32 minutes of an open queue tab polling, nobody at the desk
+        assert client.get("/staff/queue/state", headers=polled).status_code == 200
+        clock.advance(minutes=4)
+    assert client.get("/staff/queue/state", headers=polled).status_code == 401  # the page reloads to the sign-in
+    assert client.get("/staff/", headers=HTML).status_code == 303
+
+
 def test_sign_out_ends_the_session(staff, services: Services) -> None:  # type: ignore[no-untyped-def]
     client, csrf = staff
     assert client.post("/staff/sign-out", data={"csrf_token": csrf}).status_code == 303
