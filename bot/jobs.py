@@ -10,9 +10,11 @@ import logging
 from datetime import timedelta
 
 from rq import Retry
+from sqlalchemy import select, update
 
 from bot.pipeline import TurnDeferred
 from bot.services import Services, get_services
+from bot.storage.models import Message, OutboundStatus
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +66,25 @@ def schedule_outbound_retry(services: Services, message_id: int, attempt: int) -
 
 
 def retry_outbound(message_id: int, attempt: int) -> None:
+    """Under the conversation's lock, like a turn: the replies a turn queues behind this one
+    (bot/outbound.py, `_held_back`) are then sent by this job, in order, and never by both."""
     services = get_services()
     message = services.messages.get(message_id)
     conversation = services.conversations.get(message.conversation_id)
-    services.outbound.resend(message_id, conversation, attempt)
+    seconds = services.settings.conversation_lock_seconds
+    lock = services.redis.lock(f"{LOCK_PREFIX}{conversation.id}", timeout=seconds, blocking_timeout=seconds)
+    if not lock.acquire():
+        # a turn held the conversation all this time: try again soon, without spending an attempt
+        delays = services.settings.outbound_retry_delays or (1.0,)
+        services.queue.enqueue_in(timedelta(seconds=max(delays[0], 1.0)), retry_outbound, message_id, attempt)
+        return
+    try:
+        services.outbound.resend(message_id, conversation, attempt)
+    finally:
+        try:
+            lock.release()
+        except Exception:  # the lock expired: another worker may already own it
+            log.warning("conversation %s lock expired before release", conversation.id)
 
 
 def send_notice(conversation_id: int, response: str) -> None:
@@ -88,3 +105,38 @@ def recover_pending(services: Services) -> int:
     if conversation_ids:
         log.info("recovery: re-enqueued %d conversation(s)", len(conversation_ids))
     return len(conversation_ids)
+
+
+def recover_outbound(services: Services) -> int:
+    """Re-enqueue the retry of SMS replies left "retrying" past their last retry delay: their
+    retry job was lost (Redis restarted without persistence, or could not be reached when the
+    retry was scheduled). Replies queued behind one of them go out after it (bot/outbound.py),
+    so a lost retry would otherwise hold up every later answer to that resident (found by
+    tests/test_faults.py, Redis restart). A retry that was only late is harmless: the retry job
+    takes the conversation's lock and sends a reply only while it is still waiting."""
+    settings = services.settings
+    wait = max(settings.outbound_retry_delays or (0.0,)) + settings.recovery_age_seconds
+    cutoff = services.clock.now() - timedelta(seconds=wait)
+    with services.db.session() as session:
+        rows = session.execute(
+            select(Message.id, Message.attempts).where(
+                Message.direction == "out", Message.channel == "sms",
+                Message.status == OutboundStatus.RETRYING, Message.updated_at < cutoff,
+            ).order_by(Message.id)
+        ).all()
+    recovered = 0
+    for message_id, attempts in rows:
+        # Claimed by a conditional update (still waiting, still stale), so the next sweeps leave
+        # it to this job for another full wait, and a reply sent meanwhile is never sent again.
+        with services.db.session() as session:
+            claimed = session.execute(
+                update(Message).where(Message.id == message_id, Message.status == OutboundStatus.RETRYING,
+                                      Message.updated_at < cutoff)
+                .values(updated_at=services.clock.now())
+            ).rowcount
+        if claimed:
+            services.queue.enqueue(retry_outbound, message_id, (attempts or 1) + 1)
+            recovered += 1
+    if recovered:
+        log.info("recovery: re-enqueued %d reply retry(ies)", recovered)
+    return recovered

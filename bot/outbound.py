@@ -132,21 +132,51 @@ class OutboundService:
             if self._on_web_message is not None:
                 self._on_web_message(conversation.id)
             return self._messages.get(message.id)
+        if self._held_back(conversation.id, message.id):
+            # Stays queued: the retry of the earlier reply sends it after that one (send_held).
+            log.info("outbound message %s waits for an earlier reply's retry", message.id)
+            return self._messages.get(message.id)
         self._deliver(message.id, conversation, text, attempt=1)
         return self._messages.get(message.id)
 
     def resend(self, message_id: int, conversation: Conversation, attempt: int) -> None:
-        """Retry job entry point: re-checks consent, since the resident may have opted out since."""
+        """Retry job entry point: re-checks consent, since the resident may have opted out since.
+        Once this reply is settled (sent, refused, given up), the replies queued behind it go out,
+        in order. The caller holds the conversation's lock (bot/jobs.py), as a turn does."""
         message = self._messages.get(message_id)
         if message.status not in (OutboundStatus.RETRYING, OutboundStatus.QUEUED):
             return
         if self._consent.is_opted_out(conversation.address_hash):
             self._messages.update_outbound(message_id, OutboundStatus.BLOCKED)
             metrics.outbound(conversation.channel, OutboundStatus.BLOCKED)
+        elif self._deliver(message_id, conversation, message.text, attempt) == OutboundStatus.RETRYING:
             return
-        self._deliver(message_id, conversation, message.text, attempt)
+        self.send_held(conversation, message_id)
 
-    def _deliver(self, message_id: int, conversation: Conversation, text: str, attempt: int) -> None:
+    def send_held(self, conversation: Conversation, after_id: int) -> None:
+        """Send, oldest first, the replies that waited behind a retried one (`_held_back`), until
+        one of them has to be retried in turn (the rest wait behind it)."""
+        for message in self._messages.after(conversation.id, after_id):
+            if message.direction != "out" or message.channel != "sms" or message.status != OutboundStatus.QUEUED:
+                continue
+            if self._consent.is_opted_out(conversation.address_hash):
+                self._messages.update_outbound(message.id, OutboundStatus.BLOCKED)
+                metrics.outbound(conversation.channel, OutboundStatus.BLOCKED)
+            elif self._deliver(message.id, conversation, message.text, attempt=1) == OutboundStatus.RETRYING:
+                return
+
+    def _held_back(self, conversation_id: int, message_id: int) -> bool:
+        """Whether an earlier SMS reply of the conversation is waiting for a retry (Twilio answered
+        429/5xx or was unreachable). Sending this one now would overtake it: the resident would read
+        the answers out of order (found by tests/test_faults.py with Twilio answering 429 and 500).
+        Only replies that can be retried can wait, so the development outbox never looks."""
+        if self._schedule_retry is None or self._gateway.recorded_only:
+            return False
+        return any(m.direction == "out" and m.id < message_id and m.status == OutboundStatus.RETRYING
+                   for m in self._messages.transcript(conversation_id))
+
+    def _deliver(self, message_id: int, conversation: Conversation, text: str, attempt: int) -> str:
+        """One attempt; returns the reply's status after it."""
         try:
             external_id = self._gateway.send(conversation.address, text)
         except SendError as exc:
@@ -155,20 +185,29 @@ class OutboundService:
                 self._messages.update_outbound(message_id, OutboundStatus.BLOCKED, error=str(exc),
                                                attempts=attempt)
                 metrics.outbound(conversation.channel, OutboundStatus.BLOCKED)
-                return
+                return OutboundStatus.BLOCKED
             if exc.retryable and self._schedule_retry is not None:
                 self._messages.update_outbound(message_id, OutboundStatus.RETRYING, error=str(exc),
                                                attempts=attempt)
-                self._schedule_retry(message_id, attempt)
+                try:
+                    self._schedule_retry(message_id, attempt)
+                except Exception as schedule_error:  # the queue (Redis) is down as well
+                    # The reply stays "retrying" in the database and the recovery sweep sends it
+                    # (bot/jobs.py, recover_outbound); failing here would fail the turn, which would
+                    # then run again and answer twice (tests/test_faults.py, Redis restart).
+                    log.warning("retry of outbound message %s not scheduled (%s); left to the recovery sweep",
+                                message_id, type(schedule_error).__name__)
                 metrics.outbound(conversation.channel, OutboundStatus.RETRYING)
-                return
+                # the retry schedule may have given up at once (no retries configured)
+                return self._messages.get(message_id).status
             log.warning("outbound message %s failed: %s", message_id, exc)
             self._messages.update_outbound(message_id, OutboundStatus.FAILED, error=str(exc), attempts=attempt)
             metrics.outbound(conversation.channel, OutboundStatus.FAILED)
-            return
+            return OutboundStatus.FAILED
         status = OutboundStatus.RECORDED if self._gateway.recorded_only else OutboundStatus.SENT
         self._messages.update_outbound(message_id, status, external_id=external_id, attempts=attempt)
         metrics.outbound(conversation.channel, status)
+        return status
 
     def give_up(self, message_id: int, error: str) -> None:
         self._messages.update_outbound(message_id, OutboundStatus.FAILED, error=error)

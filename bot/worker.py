@@ -2,18 +2,52 @@
 delayed retries) on the inbound queue, after re-enqueuing anything left unfinished.
 
 `--burst` handles what is queued now, then exits (draining a queue by hand, tests).
+
+RQ's worker loop quits on an error it does not expect, such as Redis going away while a job is
+running (found by tests/test_faults.py, restarting Redis under load: both workers exited, and
+under `make run` honcho then stops every process). This process does not: it waits for Redis,
+re-enqueues what was left unfinished and starts a new RQ worker. It stops on SIGTERM / SIGINT
+(RQ's warm shutdown: the running job is finished first).
 """
 from __future__ import annotations
 
 import argparse
 import logging
+import signal
+import threading
 
+import redis
 from rq import Worker
 
 from bot import metrics
 from bot.jobs import recover_pending
 from bot.logs import configure_logging
-from bot.services import get_services
+from bot.services import Services, get_services
+
+log = logging.getLogger("bot.worker")
+
+
+def _recover(services: Services) -> None:
+    try:
+        recover_pending(services)
+    except Exception as exc:  # a dead dependency must not stop the worker from starting
+        log.warning("recovery failed: %s", type(exc).__name__)
+
+
+def _wait_for_redis(services: Services) -> bool:
+    """Ping Redis with backoff until it answers (True) or the process is told to stop (False)."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    delay = 0.5
+    while not stop.is_set():
+        try:
+            services.redis.ping()
+            return True
+        except redis.RedisError:
+            stop.wait(delay)
+            delay = min(delay * 2, 10.0)
+    return False
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -26,12 +60,20 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit("; ".join(services.settings.problems()))
     # rq.Worker forks a process per job: counters must live in Redis, not here (bot/metrics.py).
     metrics.record_to(services.redis)
-    try:
-        recover_pending(services)
-    except Exception as exc:  # a dead dependency must not stop the worker from starting
-        logging.getLogger("bot.worker").warning("startup recovery failed: %s", type(exc).__name__)
-    worker = Worker([services.queue], connection=services.redis)
-    worker.work(with_scheduler=True, burst=args.burst)
+    _recover(services)
+    while True:
+        worker = Worker([services.queue], connection=services.redis)
+        try:
+            worker.work(with_scheduler=True, burst=args.burst)
+        except redis.RedisError as exc:  # RQ's own teardown could not reach Redis either
+            log.warning("worker stopped on a Redis error: %s", type(exc).__name__)
+        # RQ keeps no public flag for "a stop signal came"; the date of the request is set by it
+        if args.burst or getattr(worker, "_shutdown_requested_date", None) is not None:
+            return
+        log.warning("worker loop ended unexpectedly; starting again once Redis answers")
+        if not _wait_for_redis(services):
+            return
+        _recover(services)
 
 
 if __name__ == "__main__":

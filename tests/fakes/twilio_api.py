@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
+import threading
 import uuid
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
@@ -35,6 +36,21 @@ class FakeTwilio:
     requests: int = 0
     invalid_numbers: set[str] = field(default_factory=set)  # "To" numbers answered with error 21211
     _server: LoopbackServer | None = None
+    # several workers send at once (tests/stack.py): counts stay exact, one scripted failure per request
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    waiting: int = 0  # requests held by hold(), not answered yet
+    _open: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def __post_init__(self) -> None:
+        self._open.set()
+
+    def hold(self) -> None:
+        """Keep message requests waiting (a slow API) until release(): a test acts while a sender
+        is inside its request. Scripted failures apply when they go on."""
+        self._open.clear()
+
+    def release(self) -> None:
+        self._open.set()
 
     @property
     def base_url(self) -> str:
@@ -46,7 +62,14 @@ class FakeTwilio:
 
         class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
-                fake.requests += 1
+                if not fake._open.is_set():
+                    with fake._lock:
+                        fake.waiting += 1
+                    fake._open.wait(60)
+                    with fake._lock:
+                        fake.waiting -= 1
+                with fake._lock:
+                    fake.requests += 1
                 match = _PATH.match(self.path)
                 expected = base64.b64encode(f"{fake.account_sid}:{fake.auth_token}".encode()).decode()
                 if not match or match.group("sid") != fake.account_sid:
@@ -59,8 +82,9 @@ class FakeTwilio:
                 if form["To"] in fake.invalid_numbers:
                     return self.reply_json(400, {"code": 21211, "message": "The 'To' number is not a valid phone number.",
                                                  "status": 400})
-                if fake.failures:
-                    failure = fake.failures.pop(0)
+                with fake._lock:
+                    failure = fake.failures.pop(0) if fake.failures else None
+                if failure is not None:
                     if failure == 21610:
                         return self.reply_json(400, {"code": 21610, "message": "Attempt to send to unsubscribed recipient",
                                                  "status": 400})
@@ -78,5 +102,6 @@ class FakeTwilio:
         return self
 
     def stop(self) -> None:
+        self._open.set()
         if self._server:
             self._server.stop()
