@@ -58,8 +58,10 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(services.settings)
     if services.settings.problems():
         raise SystemExit("; ".join(services.settings.problems()))
-    # rq.Worker forks a process per job: counters must live in Redis, not here (bot/metrics.py).
+    # rq.Worker forks a process per job: counters must live in Redis, not here (bot/metrics.py),
+    # and what takes CPU to load is loaded once, here, for every job to inherit.
     metrics.record_to(services.redis)
+    services.warm()
     _recover(services)
     while True:
         worker = Worker([services.queue], connection=services.redis)
