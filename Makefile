@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install model migrate meetings staff-account staff-account-password run test validate test-stories pytest eval eval-cv compare-nlu lock clean
+.PHONY: help install model migrate meetings staff-account staff-account-password run test validate test-stories pytest eval eval-cv compare-nlu bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -79,6 +79,9 @@ eval-cv: install ## 5-fold cross-validation of the NLU on the training data (slo
 
 compare-nlu: install ## choose the NLU pipeline and fallback thresholds on an 80/20 split of data/nlu (slow)
 	$(PY) scripts/compare_nlu.py
+
+bench: model ## latency and throughput vs Rasa alone and Rasa's Twilio channel (~6 min; BENCH_CONCURRENCY=50 BENCH_SECONDS=45 ...)
+	$(PY) scripts/bench.py
 
 lock: ## re-pin requirements.lock from requirements.in (needs network access to PyPI)
 	rm -rf /tmp/lock-venv && $(PYTHON310) -m venv /tmp/lock-venv
