@@ -10,11 +10,9 @@ import logging
 from datetime import timedelta
 
 from rq import Retry
-from sqlalchemy import select, update
 
 from bot.pipeline import TurnDeferred
 from bot.services import Services, get_services
-from bot.storage.models import Message, OutboundStatus
 
 log = logging.getLogger(__name__)
 
@@ -117,24 +115,11 @@ def recover_outbound(services: Services) -> int:
     settings = services.settings
     wait = max(settings.outbound_retry_delays or (0.0,)) + settings.recovery_age_seconds
     cutoff = services.clock.now() - timedelta(seconds=wait)
-    with services.db.session() as session:
-        rows = session.execute(
-            select(Message.id, Message.attempts).where(
-                Message.direction == "out", Message.channel == "sms",
-                Message.status == OutboundStatus.RETRYING, Message.updated_at < cutoff,
-            ).order_by(Message.id)
-        ).all()
     recovered = 0
-    for message_id, attempts in rows:
+    for message_id, attempts in services.messages.stale_retrying(cutoff):
         # Claimed by a conditional update (still waiting, still stale), so the next sweeps leave
         # it to this job for another full wait, and a reply sent meanwhile is never sent again.
-        with services.db.session() as session:
-            claimed = session.execute(
-                update(Message).where(Message.id == message_id, Message.status == OutboundStatus.RETRYING,
-                                      Message.updated_at < cutoff)
-                .values(updated_at=services.clock.now())
-            ).rowcount
-        if claimed:
+        if services.messages.claim_stale_retry(message_id, cutoff):
             services.queue.enqueue(retry_outbound, message_id, (attempts or 1) + 1)
             recovered += 1
     if recovered:

@@ -172,8 +172,7 @@ class OutboundService:
         Only replies that can be retried can wait, so the development outbox never looks."""
         if self._schedule_retry is None or self._gateway.recorded_only:
             return False
-        return any(m.direction == "out" and m.id < message_id and m.status == OutboundStatus.RETRYING
-                   for m in self._messages.transcript(conversation_id))
+        return self._messages.retrying_before(conversation_id, message_id)
 
     def _deliver(self, message_id: int, conversation: Conversation, text: str, attempt: int) -> str:
         """One attempt; returns the reply's status after it."""

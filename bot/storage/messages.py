@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.clock import Clock
 from bot.sms import Button, buttons_from_json, buttons_to_json
 from bot.storage.database import Database
-from bot.storage.models import Conversation, InboundMedia, InboundStatus, MediaState, Message
+from bot.storage.models import Conversation, InboundMedia, InboundStatus, MediaState, Message, OutboundStatus
 
 
 class MessageStore:
@@ -161,6 +161,33 @@ class MessageStore:
                     .limit(limit)
                 ).scalars()
             )
+
+    def retrying_before(self, conversation_id: int, message_id: int) -> bool:
+        """Whether an earlier outbound message of the conversation waits for a send retry."""
+        with self._db.session() as session:
+            return session.execute(
+                select(Message.id).where(
+                    Message.conversation_id == conversation_id, Message.direction == "out",
+                    Message.id < message_id, Message.status == OutboundStatus.RETRYING,
+                ).limit(1)
+            ).first() is not None
+
+    def stale_retrying(self, older_than: datetime) -> list[tuple[int, int]]:
+        """(id, attempts) of SMS replies still waiting for a retry since before `older_than`."""
+        with self._db.session() as session:
+            return [(row.id, row.attempts) for row in session.execute(
+                select(Message.id, Message.attempts).where(
+                    Message.direction == "out", Message.channel == "sms",
+                    Message.status == OutboundStatus.RETRYING, Message.updated_at < older_than,
+                ).order_by(Message.id))]
+
+    def claim_stale_retry(self, message_id: int, older_than: datetime) -> bool:
+        """Marks a stale retrying reply as just handled (one caller wins), if it still is one."""
+        with self._db.session() as session:
+            return session.execute(
+                update(Message).where(Message.id == message_id, Message.status == OutboundStatus.RETRYING,
+                                      Message.updated_at < older_than).values(updated_at=self._clock.now())
+            ).rowcount == 1
 
     def transcript(self, conversation_id: int) -> list[Message]:
         with self._db.session() as session:
