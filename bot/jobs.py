@@ -7,7 +7,9 @@ so enqueuing a conversation twice is harmless.
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
+from typing import Iterator
 
 from rq import Retry
 
@@ -31,24 +33,36 @@ def enqueue_conversation(services: Services, conversation_id: int, delay: float 
         services.queue.enqueue(process_conversation, conversation_id, retry=Retry(max=3, interval=[5, 30, 120]))
 
 
-def process_conversation(conversation_id: int) -> int:
-    services = get_services()
+@contextmanager
+def conversation_lock(services: Services, conversation_id: int) -> Iterator[bool]:
+    """The conversation's Redis lock (turns and reply retries take it): yields whether it was
+    acquired within the lock's own timeout, and releases it after."""
     seconds = services.settings.conversation_lock_seconds
     lock = services.redis.lock(f"{LOCK_PREFIX}{conversation_id}", timeout=seconds, blocking_timeout=seconds)
     if not lock.acquire():
-        raise ConversationBusy(str(conversation_id))
+        yield False
+        return
     try:
-        return services.pipeline.process_pending(conversation_id)
-    except TurnDeferred as deferred:
-        delays = services.settings.turn_retry_delays or (0.0,)
-        delay = delays[min(deferred.attempts - 1, len(delays) - 1)]
-        enqueue_conversation(services, conversation_id, delay)
-        return 0
+        yield True
     finally:
         try:
             lock.release()
         except Exception:  # the lock expired: another worker may already own it
             log.warning("conversation %s lock expired before release", conversation_id)
+
+
+def process_conversation(conversation_id: int) -> int:
+    services = get_services()
+    with conversation_lock(services, conversation_id) as held:
+        if not held:
+            raise ConversationBusy(str(conversation_id))
+        try:
+            return services.pipeline.process_pending(conversation_id)
+        except TurnDeferred as deferred:
+            delays = services.settings.turn_retry_delays or (0.0,)
+            delay = delays[min(deferred.attempts - 1, len(delays) - 1)]
+            enqueue_conversation(services, conversation_id, delay)
+            return 0
 
 
 def schedule_outbound_retry(services: Services, message_id: int, attempt: int) -> None:
@@ -69,20 +83,13 @@ def retry_outbound(message_id: int, attempt: int) -> None:
     services = get_services()
     message = services.messages.get(message_id)
     conversation = services.conversations.get(message.conversation_id)
-    seconds = services.settings.conversation_lock_seconds
-    lock = services.redis.lock(f"{LOCK_PREFIX}{conversation.id}", timeout=seconds, blocking_timeout=seconds)
-    if not lock.acquire():
-        # a turn held the conversation all this time: try again soon, without spending an attempt
-        delays = services.settings.outbound_retry_delays or (1.0,)
-        services.queue.enqueue_in(timedelta(seconds=max(delays[0], 1.0)), retry_outbound, message_id, attempt)
-        return
-    try:
+    with conversation_lock(services, conversation.id) as held:
+        if not held:
+            # a turn held the conversation all this time: try again soon, without spending an attempt
+            delays = services.settings.outbound_retry_delays or (1.0,)
+            services.queue.enqueue_in(timedelta(seconds=max(delays[0], 1.0)), retry_outbound, message_id, attempt)
+            return
         services.outbound.resend(message_id, conversation, attempt)
-    finally:
-        try:
-            lock.release()
-        except Exception:  # the lock expired: another worker may already own it
-            log.warning("conversation %s lock expired before release", conversation.id)
 
 
 def send_notice(conversation_id: int, response: str) -> None:
