@@ -1,10 +1,9 @@
 """Prometheus metrics: events are counted in Redis; any webhook replica serves them at /metrics.
 
 Why Redis rather than prometheus_client's in-process Counter objects: the events happen in
-many processes on any number of hosts. Inbound messages in gunicorn workers; Rasa turns,
-replies and safety flags in RQ jobs, and `rq.Worker` forks a new process for every job, so
-an in-process counter there would die with its job; notices in the sweeper. A counter kept
-per process would need every one of them scraped (and fork-per-job defeats even that).
+many processes on any number of hosts: inbound messages in gunicorn workers; Rasa turns,
+replies and safety flags in RQ workers; notices in the sweeper. A counter kept per process
+would need every one of them scraped, and would restart from zero with each process.
 One Redis hash adds them all up: one scrape of any webhook replica sees the totals of the
 whole deployment. With several webhook replicas, scrape one (or the load balancer's internal
 address); when scraping each, aggregate with max(), not sum(), since each reports the totals.

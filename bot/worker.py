@@ -1,6 +1,17 @@
 """Worker process: `python -m bot.worker` runs an RQ worker (with its scheduler, for
 delayed retries) on the inbound queue, after re-enqueuing anything left unfinished.
 
+Jobs run in this process, one at a time (`rq.SimpleWorker`), not in a process forked per job
+(`rq.Worker`'s default). A turn is mostly waiting for Rasa; forking for it cost more CPU than
+the turn's own work, and every job then opened new database, Redis and Rasa connections
+(`make bench`: the worker, not Rasa, limited throughput). Here the domain's responses, the
+department profile and the connection pools are loaded once and reused by every job. For
+more turns at once, run more worker processes. What a work horse gave and this keeps: a job
+over its timeout is stopped (RQ raises in the job, SIGALRM) and a crash or a kill -9 loses
+only that job's turn, which the sweeper re-enqueues (`recover_pending`,
+tests/test_faults.py); what it gave and this does not, isolation from a job that leaks
+memory, is the process supervisor's to restart.
+
 `--burst` handles what is queued now, then exits (draining a queue by hand, tests).
 
 RQ's worker loop quits on an error it does not expect, such as Redis going away while a job is
@@ -17,7 +28,7 @@ import signal
 import threading
 
 import redis
-from rq import Worker
+from rq import SimpleWorker
 
 from bot import metrics
 from bot.jobs import recover_pending
@@ -58,13 +69,11 @@ def main(argv: list[str] | None = None) -> None:
     configure_logging(services.settings)
     if services.settings.problems():
         raise SystemExit("; ".join(services.settings.problems()))
-    # rq.Worker forks a process per job: counters must live in Redis, not here (bot/metrics.py),
-    # and what takes CPU to load is loaded once, here, for every job to inherit.
     metrics.record_to(services.redis)
-    services.warm()
+    services.warm()  # the first resident does not wait for domain.yml to be parsed
     _recover(services)
     while True:
-        worker = Worker([services.queue], connection=services.redis)
+        worker = SimpleWorker([services.queue], connection=services.redis)
         try:
             worker.work(with_scheduler=True, burst=args.burst)
         except redis.RedisError as exc:  # RQ's own teardown could not reach Redis either

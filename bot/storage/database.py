@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def _one_process_per_connection(engine: Engine) -> None:
-    """A worker forks a process per job (RQ): a pooled connection opened by the parent must not
-    be used by the child, or both talk on one socket. SQLAlchemy's recipe for pools and
+    """A process that forks after connecting (gunicorn with --preload, RQ's forking `Worker`,
+    a test): a pooled connection opened by the parent must not be used by the child, or both
+    talk on one socket. SQLAlchemy's recipe for pools and
     multiprocessing: remember the pid that opened each connection; a checkout in another
     process drops it from the pool (without closing the parent's socket) and connects anew."""
 

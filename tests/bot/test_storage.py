@@ -107,8 +107,9 @@ def test_outbound_status_updates_by_provider_id(database_url: str) -> None:
 
 
 def test_a_forked_process_never_uses_the_parents_pooled_connection(database_url: str) -> None:
-    """RQ forks a process per job: the child must open its own connection (SQLAlchemy's pool
-    recipe), not talk on the parent's socket. Each connection records the pid that opened it."""
+    """A process forked after connecting (gunicorn --preload, RQ's forking Worker): the child
+    must open its own connection (SQLAlchemy's pool recipe), not talk on the parent's socket.
+    Each connection records the pid that opened it."""
     import os
 
     from sqlalchemy import text

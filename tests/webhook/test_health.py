@@ -216,7 +216,7 @@ def test_metrics_answer_when_redis_is_down(make_services: Callable[..., Services
 
 def test_worker_processes_count_into_the_same_metrics_and_log_json_without_numbers(
         make_services: Callable[..., Services], fake_twilio, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The real worker (`python -m bot.worker`, which forks a process per job) handles two texts;
+    """The real worker (`python -m bot.worker`, its own process) handles two texts;
     the webhook's /metrics then shows its turns, replies and safety flag, and the worker's JSON
     log lines name no phone number and quote no message."""
     fake_twilio.auth_token = TOKEN
