@@ -11,6 +11,8 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Iterator
 
+from redis.exceptions import LockError
+from redis.lock import Lock
 from rq import Retry
 
 from bot.pipeline import TurnDeferred
@@ -25,6 +27,10 @@ class ConversationBusy(Exception):
     """Another worker held the conversation for too long; RQ retries this job."""
 
 
+class LockLost(Exception):
+    """The conversation's lock expired during a long backlog, and may now be another worker's."""
+
+
 def enqueue_conversation(services: Services, conversation_id: int, delay: float = 0.0) -> None:
     if delay > 0:
         services.queue.enqueue_in(timedelta(seconds=delay), process_conversation, conversation_id,
@@ -34,16 +40,16 @@ def enqueue_conversation(services: Services, conversation_id: int, delay: float 
 
 
 @contextmanager
-def conversation_lock(services: Services, conversation_id: int) -> Iterator[bool]:
-    """The conversation's Redis lock (turns and reply retries take it): yields whether it was
-    acquired within the lock's own timeout, and releases it after."""
+def conversation_lock(services: Services, conversation_id: int) -> Iterator[Lock | None]:
+    """The conversation's Redis lock (turns and reply retries take it): yields it if it was
+    acquired within the lock's own timeout (else None), and releases it after."""
     seconds = services.settings.conversation_lock_seconds
     lock = services.redis.lock(f"{LOCK_PREFIX}{conversation_id}", timeout=seconds, blocking_timeout=seconds)
     if not lock.acquire():
-        yield False
+        yield None
         return
     try:
-        yield True
+        yield lock
     finally:
         try:
             lock.release()
@@ -51,13 +57,27 @@ def conversation_lock(services: Services, conversation_id: int) -> Iterator[bool
             log.warning("conversation %s lock expired before release", conversation_id)
 
 
+def _renew(lock: Lock) -> None:
+    """Give the lock its full timeout again, if it is still ours."""
+    try:
+        lock.reacquire()
+    except LockError as exc:
+        raise LockLost() from exc
+
+
 def process_conversation(conversation_id: int) -> int:
     services = get_services()
-    with conversation_lock(services, conversation_id) as held:
-        if not held:
+    with conversation_lock(services, conversation_id) as lock:
+        if lock is None:
             raise ConversationBusy(str(conversation_id))
         try:
-            return services.pipeline.process_pending(conversation_id)
+            return services.pipeline.process_pending(conversation_id, renew=lambda: _renew(lock))
+        except LockLost:
+            # Another worker may be answering this resident now: stop, and leave what is still
+            # pending to a new job, which waits for the lock (answers stay in order).
+            log.warning("conversation %s lock expired during its backlog; re-enqueued", conversation_id)
+            enqueue_conversation(services, conversation_id)
+            return 0
         except TurnDeferred as deferred:
             delays = services.settings.turn_retry_delays or (0.0,)
             delay = delays[min(deferred.attempts - 1, len(delays) - 1)]
@@ -83,8 +103,8 @@ def retry_outbound(message_id: int, attempt: int) -> None:
     services = get_services()
     message = services.messages.get(message_id)
     conversation = services.conversations.get(message.conversation_id)
-    with conversation_lock(services, conversation.id) as held:
-        if not held:
+    with conversation_lock(services, conversation.id) as lock:
+        if lock is None:
             # a turn held the conversation all this time: try again soon, without spending an attempt
             delays = services.settings.outbound_retry_delays or (1.0,)
             services.queue.enqueue_in(timedelta(seconds=max(delays[0], 1.0)), retry_outbound, message_id, attempt)

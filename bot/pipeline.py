@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from bot import language as languages
 from bot import metrics
@@ -85,11 +85,14 @@ class ConversationPipeline:
         self._media = media
         self._handoffs = handoffs
 
-    def process_pending(self, conversation_id: int) -> int:
+    def process_pending(self, conversation_id: int, renew: Callable[[], None] = lambda: None) -> int:
         """Handle every stored, unhandled inbound message of one conversation, in order.
-        The caller holds the conversation's lock. Raises TurnDeferred to retry later."""
+        The caller holds the conversation's lock; `renew` is called before each message to
+        extend it (a backlog of slow turns can outlast it), and raises to stop. Raises
+        TurnDeferred to retry later."""
         handled = 0
         while (message := self._messages.next_pending(conversation_id)) is not None:
+            renew()
             self.handle(message)
             handled += 1
         return handled
