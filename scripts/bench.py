@@ -167,7 +167,7 @@ class Config:
 
 class Processes:
     """Every process the benchmark starts, each in its own session (process group), so that
-    stopping one stops its children too (gunicorn's workers, RQ's work horses)."""
+    stopping one stops its children too (gunicorn's workers, RQ's scheduler)."""
 
     def __init__(self, log_dir: Path) -> None:
         self.log_dir = log_dir
@@ -210,7 +210,7 @@ class Processes:
                 process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 pass
-            _signal_group(process, signal.SIGKILL)  # leftovers of the group (a work horse, a gunicorn worker)
+            _signal_group(process, signal.SIGKILL)  # leftovers of the group (RQ's scheduler, a gunicorn worker)
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
@@ -235,7 +235,7 @@ RSS_LABELS = {"rasa": "Rasa server", "actions": "action server", "rq worker": "R
 
 class ResourceMeter:
     """Samples the RSS of every started process (and their children) once a second, in a thread;
-    CPU time per role between two marks (a work horse's CPU reaches its RQ worker when reaped)."""
+    CPU time per role between two marks (a child's CPU counts for its parent's role)."""
 
     def __init__(self, processes: Processes) -> None:
         self._processes = processes

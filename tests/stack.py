@@ -264,7 +264,7 @@ class Proc:
 
     def kill_all(self) -> None:
         """SIGKILL the process and every process it started (what an OOM kill or a lost host
-        does): an RQ worker's work horse runs in a process group of its own."""
+        does): an RQ worker's scheduler is a child process."""
         if self.popen is None:
             return
         try:
@@ -732,8 +732,8 @@ class Deployment:
 
     def runs_scheduler(self, worker: Proc) -> bool:
         """Whether an RQ scheduler process runs in this worker: a child in the worker's own process
-        group (work horses make groups of their own). RQ's Redis records of schedulers do not
-        survive a Redis restart, the process tree does."""
+        group. RQ's Redis records of schedulers do not survive a Redis restart, the process tree
+        does."""
         try:
             return any(os.getpgid(child.pid) == worker.pid
                        for child in psutil.Process(worker.pid).children(recursive=True))
@@ -741,9 +741,9 @@ class Deployment:
             return False
 
     def workers_in_turn(self) -> dict[Proc, str]:
-        """Worker -> Rasa sender id of the turn its work horse is waiting for at the balancer
-        (matched by the horse's TCP connection to the balancer: RQ's registry of workers does
-        not survive a Redis restart, the process tree does)."""
+        """Worker -> Rasa sender id of the turn it is waiting for at the balancer (matched by
+        the worker's TCP connection to the balancer: RQ's registry of workers does not survive
+        a Redis restart, the process table does)."""
         assert self.balancer
         parked = self.balancer.parked_turns()
         found: dict[Proc, str] = {}
@@ -751,11 +751,9 @@ class Deployment:
             if not worker.alive():
                 continue
             try:
-                children = psutil.Process(worker.pid).children(recursive=True)
-                for child in children:
-                    for conn in child.net_connections(kind="tcp"):
-                        if conn.raddr and conn.raddr.port == self.balancer.port and conn.laddr.port in parked:
-                            found[worker] = parked[conn.laddr.port]
+                for conn in psutil.Process(worker.pid).net_connections(kind="tcp"):
+                    if conn.raddr and conn.raddr.port == self.balancer.port and conn.laddr.port in parked:
+                        found[worker] = parked[conn.laddr.port]
             except psutil.NoSuchProcess:
                 continue
         return found

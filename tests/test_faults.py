@@ -196,11 +196,10 @@ def test_database_briefly_unavailable(stack: Deployment) -> None:
 
 
 def test_worker_killed_in_the_middle_of_a_turn(stack: Deployment) -> None:
-    """kill -9 of a worker (with its work horse and RQ scheduler, as an OOM kill or a lost
-    container does) while its job is inside a Rasa turn; every worker is inside one, and the one
-    running an RQ scheduler is chosen. The conversation's Redis lock stays held by the dead worker
-    until it expires;
-    the recovery sweeper re-enqueues the message; a Twilio send failing afterwards is still retried
+    """kill -9 of a worker (with its RQ scheduler, as an OOM kill or a lost container does) while
+    its job is inside a Rasa turn; every worker is inside one, and the one running an RQ
+    scheduler is chosen. The conversation's Redis lock stays held by the dead worker until it
+    expires; the recovery sweeper re-enqueues the message; a Twilio send failing afterwards is still retried
     with no RQ scheduler left in the workers (the sweeper sees to it). Runs last in this module."""
     assert stack.balancer
     residents = _residents(stack)
