@@ -186,7 +186,8 @@ class ConversationPipeline:
             if bot_message.buttons:
                 offered = bot_message.buttons
             self._send(conversation, body, bot_message.buttons, language)
-        self._conversations.set_menu(conversation.id, offered or None)
+        if list(offered) != self._conversations.menu_of(conversation):  # most answers keep "no menu"
+            self._conversations.set_menu(conversation.id, offered or None)
         self._messages.mark_processed(message.id, intent=turn.intent, confidence=turn.confidence)
 
     def _hand_off_flag(self, conversation: Conversation, reason: str, language: str) -> None:

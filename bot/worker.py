@@ -73,7 +73,9 @@ def main(argv: list[str] | None = None) -> None:
     services.warm()  # the first resident does not wait for domain.yml to be parsed
     _recover(services)
     while True:
-        worker = SimpleWorker([services.queue], connection=services.redis)
+        # default_result_ttl=0: nothing reads a job's return value, so RQ does not store it
+        # (fewer Redis writes per job); a failed job is still kept in the failed registry.
+        worker = SimpleWorker([services.queue], connection=services.redis, default_result_ttl=0)
         try:
             worker.work(with_scheduler=True, burst=args.burst)
         except redis.RedisError as exc:  # RQ's own teardown could not reach Redis either

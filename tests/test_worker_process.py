@@ -20,9 +20,9 @@ def test_jobs_run_in_the_worker_process_and_a_job_over_its_timeout_is_stopped(
         make_services: Callable[..., Services]) -> None:
     services = make_services()
     queue = services.queue
-    first = queue.enqueue(os.getpid)
+    first = queue.enqueue(os.getpid, result_ttl=60)  # the worker keeps no results by default
     too_long = queue.enqueue(time.sleep, 30, job_timeout=1)
-    second = queue.enqueue(os.getpid)
+    second = queue.enqueue(os.getpid, result_ttl=60)
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT),
            "DATABASE_URL": services.settings.database_url, "REDIS_URL": services.settings.redis_url,
            "LOG_LEVEL": "WARNING", "SQLALCHEMY_SILENCE_UBER_WARNING": "1"}
