@@ -71,7 +71,8 @@ def process_conversation(conversation_id: int) -> int:
         if lock is None:
             raise ConversationBusy(str(conversation_id))
         try:
-            return services.pipeline.process_pending(conversation_id, renew=lambda: _renew(lock))
+            with services.db.one_connection():
+                return services.pipeline.process_pending(conversation_id, renew=lambda: _renew(lock))
         except LockLost:
             # Another worker may be answering this resident now: stop, and leave what is still
             # pending to a new job, which waits for the lock (answers stay in order).

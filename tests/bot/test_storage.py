@@ -138,3 +138,30 @@ def test_a_forked_process_never_uses_the_parents_pooled_connection(database_url:
             assert conn.execute(text("SELECT 1")).scalar() == 1
     finally:
         database.dispose()
+
+
+def test_sessions_inside_one_connection_share_it_and_each_still_commits(database_url: str) -> None:
+    """A worker's message takes a dozen short transactions on one connection (one checkout,
+    one liveness ping); each is committed on its own, and a session opened inside another one
+    gets a connection of its own, as it would without the pin."""
+    from sqlalchemy import text
+
+    database = Database(database_url)
+    conversations = ConversationStore(database, MutableClock())
+    try:
+        with database.one_connection():
+            with database.session() as first:
+                used = first.connection().connection.dbapi_connection
+            conversation = conversations.get_or_create("sms", "hash-pinned", "+15035550111")
+            with database.session() as second:
+                assert second.connection().connection.dbapi_connection is used
+                with database.session() as inner:  # nested: the pin is in a transaction
+                    assert inner.connection().connection.dbapi_connection is not used
+                    assert inner.execute(text("SELECT count(*) FROM conversations")).scalar() == 1
+        other = Database(database_url)  # committed: another engine sees it
+        try:
+            assert ConversationStore(other, MutableClock()).get(conversation.id).address_hash == "hash-pinned"
+        finally:
+            other.dispose()
+    finally:
+        database.dispose()
