@@ -42,7 +42,8 @@ class Inbox:
 
     def accept(self, channel: str, address: str, text: str, external_id: str | None,
                num_media: int = 0, media: Sequence[tuple[str, str | None]] = ()) -> AcceptResult:
-        result = self._accept(channel, address, text, external_id, num_media, media)
+        with self._s.db.one_connection():  # one checkout for the conversation and the message
+            result = self._accept(channel, address, text, external_id, num_media, media)
         metrics.inbound(channel, result.outcome.value)
         return result
 
