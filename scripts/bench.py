@@ -27,7 +27,7 @@ Settings (environment, or `make bench BENCH_CONCURRENCY=50 ...`): BENCH_CONCURRE
 BENCH_SECONDS (45, measured window per run), BENCH_WARMUP (8), BENCH_IDLE_SECONDS (6: one
 resident alone, the added latency without queueing; 0 skips), BENCH_BURST_SECONDS (10: acks only,
 nobody waits for answers; 0 skips), BENCH_REPLICAS (2; 1 skips the two-replica runs),
-BENCH_WORKERS (3 RQ workers per Rasa replica), BENCH_WEBHOOK_WORKERS (2), BENCH_TIMEOUT (30 s, an
+BENCH_WORKERS (5 RQ workers per Rasa replica), BENCH_WEBHOOK_WORKERS (2), BENCH_TIMEOUT (30 s, an
 unanswered message is counted lost), BENCH_POSTGRES_URL (an admin URL; `sqlite` forces SQLite).
 """
 from __future__ import annotations
@@ -142,7 +142,7 @@ class Config:
         parser.add_argument("--idle-seconds", type=float, default=float(default("BENCH_IDLE_SECONDS", "6")))
         parser.add_argument("--burst-seconds", type=float, default=float(default("BENCH_BURST_SECONDS", "10")))
         parser.add_argument("--replicas", type=int, choices=(1, 2), default=int(default("BENCH_REPLICAS", "2")))
-        parser.add_argument("--workers", type=int, default=int(default("BENCH_WORKERS", "3")),
+        parser.add_argument("--workers", type=int, default=int(default("BENCH_WORKERS", "5")),
                             help="RQ workers per Rasa replica")
         parser.add_argument("--webhook-workers", type=int, default=int(default("BENCH_WEBHOOK_WORKERS", "2")))
         parser.add_argument("--timeout", type=float, default=float(default("BENCH_TIMEOUT", "30")))
