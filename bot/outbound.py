@@ -139,6 +139,45 @@ class OutboundService:
         self._deliver(message.id, conversation, text, attempt=1)
         return self._messages.get(message.id)
 
+    def send_replies(self, conversation: Conversation, reply_to: int, replies: Sequence[tuple[str, Sequence[Button]]],
+                     intent: str | None = None, confidence: float | None = None) -> None:
+        """A Rasa turn's replies (text, buttons): recorded all at once as answering inbound
+        message `reply_to`, then sent in order (`deliver_replies`). The caller marks the inbound
+        message handled after this; if the turn is interrupted in between (a worker killed, a
+        database error, a job over its time), its next attempt finds the replies recorded and
+        calls `deliver_replies` instead of running the turn again."""
+        if not replies:
+            return
+        replies = [(truncate_sms(text, self._max_chars), buttons) for text, buttons in replies]
+        if conversation.channel == "sms" and self._consent.is_opted_out(conversation.address_hash):
+            status = OutboundStatus.BLOCKED
+        elif conversation.channel != "sms":
+            status = OutboundStatus.DELIVERED  # web chat: the stored row is the delivery
+        else:
+            status = OutboundStatus.QUEUED
+        recorded = self._messages.record_replies(conversation.id, conversation.channel, reply_to, replies, status,
+                                                 intent, confidence)
+        if status == OutboundStatus.QUEUED:
+            self.deliver_replies(conversation, recorded)
+            return
+        for _ in recorded:
+            metrics.outbound(conversation.channel, status)
+        if status == OutboundStatus.DELIVERED and self._on_web_message is not None:
+            self._on_web_message(conversation.id)
+
+    def deliver_replies(self, conversation: Conversation, replies: Sequence[Message]) -> None:
+        """Send, in order, those of a turn's recorded replies still queued; stop at one that has
+        to wait for an earlier reply's retry, or that is retried itself (the rest go out after
+        it, `send_held`)."""
+        for reply in replies:
+            if reply.status != OutboundStatus.QUEUED or reply.channel != "sms":
+                continue
+            if self._held_back(conversation.id, reply.id):
+                log.info("outbound message %s waits for an earlier reply's retry", reply.id)
+                return
+            if self._deliver(reply.id, conversation, reply.text, attempt=1) == OutboundStatus.RETRYING:
+                return
+
     def resend(self, message_id: int, conversation: Conversation, attempt: int) -> None:
         """Retry job entry point: re-checks consent, since the resident may have opted out since.
         Once this reply is settled (sent, refused, given up), the replies queued behind it go out,
@@ -192,8 +231,8 @@ class OutboundService:
                     self._schedule_retry(message_id, attempt)
                 except Exception as schedule_error:  # the queue (Redis) is down as well
                     # The reply stays "retrying" in the database and the recovery sweep sends it
-                    # (bot/jobs.py, recover_outbound); failing here would fail the turn, which would
-                    # then run again and answer twice (tests/test_faults.py, Redis restart).
+                    # (bot/jobs.py, recover_outbound); failing here would fail the whole turn for a
+                    # reply that is already safe in the database (tests/test_faults.py, Redis restart).
                     log.warning("retry of outbound message %s not scheduled (%s); left to the recovery sweep",
                                 message_id, type(schedule_error).__name__)
                 metrics.outbound(conversation.channel, OutboundStatus.RETRYING)

@@ -101,6 +101,14 @@ class ConversationPipeline:
 
     def handle(self, message: Message) -> None:
         conversation = self._conversations.get(message.conversation_id)
+        earlier = self._messages.replies_to(message.id)
+        if earlier:
+            # An earlier attempt of this turn got Rasa's answer and recorded it, then was
+            # interrupted before the message was marked handled: send what is still queued
+            # rather than ask Rasa again, which would answer a second time.
+            self._outbound.deliver_replies(conversation, earlier)
+            self._messages.mark_processed(message.id, intent=message.intent, confidence=message.confidence)
+            return
         text = message.text or ""
         opted_out = False
         if conversation.channel == "sms":
@@ -179,15 +187,20 @@ class ConversationPipeline:
                           if m.custom and m.custom.get("expect") == PRIVATE_NAME_MARKER), None)
         if expecting != conversation.expecting:
             self._conversations.set_expecting(conversation.id, expecting)
+        replies: list[tuple[str, Sequence[Button]]] = []
         for bot_message in turn.messages:
             body = bot_message.text
             if bot_message.image:
                 body = f"{body}\n{bot_message.image}".strip()
             if bot_message.buttons:
                 offered = bot_message.buttons
-            self._send(conversation, body, bot_message.buttons, language)
+            rendered = self._render(conversation, body, bot_message.buttons, language)
+            if rendered.strip() or bot_message.buttons:
+                replies.append((rendered, bot_message.buttons))
         if list(offered) != self._conversations.menu_of(conversation):  # most answers keep "no menu"
             self._conversations.set_menu(conversation.id, offered or None)
+        # Recorded together, then sent; the message is marked handled after (see `handle`'s start).
+        self._outbound.send_replies(conversation, message.id, replies, turn.intent, turn.confidence)
         self._messages.mark_processed(message.id, intent=turn.intent, confidence=turn.confidence)
 
     def _hand_off_flag(self, conversation: Conversation, reason: str, language: str) -> None:
@@ -289,9 +302,12 @@ class ConversationPipeline:
 
     def _send(self, conversation: Conversation, text: str, buttons: Sequence[Button], language: str,
               author: str = "assistant") -> None:
-        if conversation.channel == "sms":
-            body = normalize_gsm(render_menu(text, buttons, language))
-        else:
-            body = text  # the web widget shows the buttons as buttons
+        body = self._render(conversation, text, buttons, language)
         if body.strip() or buttons:
             self._outbound.send(conversation, body, author, buttons)
+
+    @staticmethod
+    def _render(conversation: Conversation, text: str, buttons: Sequence[Button], language: str) -> str:
+        if conversation.channel == "sms":
+            return normalize_gsm(render_menu(text, buttons, language))
+        return text  # the web widget shows the buttons as buttons

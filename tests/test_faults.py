@@ -152,10 +152,10 @@ def test_database_briefly_unavailable(stack: Deployment) -> None:
     (what a failover or a restart looks like). SQLite: another process holds the write lock for 6 s.
 
     The outage starts while the turns in progress wait inside Rasa (held at the load balancer),
-    so that at that instant no reply is between its send to Twilio and its message being marked
-    handled. A known gap, left to the pipeline: a turn that fails in that window (database gone,
-    worker killed) runs again and answers twice, since a turn's replies are not recorded with its
-    message before they are sent."""
+    so that at that instant no reply is between its send to Twilio and its record of being sent:
+    a send that Twilio accepted but that was not recorded is the one case that can reach a
+    resident twice (Twilio's API has no idempotency key). A turn interrupted anywhere else after
+    Rasa answered is finished without running again (tests/test_interrupted_turn.py)."""
     assert stack.db and stack.balancer
     residents = _residents(stack)
     talk(residents, count=1)

@@ -120,6 +120,29 @@ class MessageStore:
             session.add(message)
         return message
 
+    def record_replies(
+        self, conversation_id: int, channel: str, reply_to: int, replies: Sequence[tuple[str, Sequence[Button]]],
+        status: str, intent: str | None = None, confidence: float | None = None,
+    ) -> list[Message]:
+        """A turn's replies (text, buttons), all in one transaction with the intent read in
+        inbound message `reply_to`: either every one is recorded as answering it, or none is."""
+        now = self._clock.now()
+        with self._db.session() as session:
+            session.execute(update(Message).where(Message.id == reply_to)
+                            .values(intent=intent, confidence=confidence, updated_at=now))
+            recorded = [Message(
+                conversation_id=conversation_id, channel=channel, direction="out", author="assistant",
+                text=text, status=status, num_media=0, attempts=0, buttons=buttons_to_json(buttons),
+                reply_to=reply_to, created_at=now, updated_at=now) for text, buttons in replies]
+            session.add_all(recorded)
+        return recorded
+
+    def replies_to(self, message_id: int) -> list[Message]:
+        """The replies recorded for an inbound message's turn, oldest first."""
+        with self._db.session() as session:
+            return list(session.execute(
+                select(Message).where(Message.reply_to == message_id).order_by(Message.id)).scalars())
+
     def update_outbound(
         self, message_id: int, status: str, external_id: str | None = None, error: str | None = None,
         attempts: int | None = None,

@@ -41,6 +41,7 @@ class Message(Base):
         UniqueConstraint("channel", "external_id", name="uq_message_external_id"),
         Index("ix_messages_conversation", "conversation_id", "id"),
         Index("ix_messages_pending", "direction", "status", "updated_at"),
+        Index("ix_messages_reply_to", "reply_to"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -60,6 +61,11 @@ class Message(Base):
     # Outbound only: JSON list of {title, payload} offered with the message. SMS shows them
     # as a numbered menu inside `text`; the web widget shows them as buttons.
     buttons = Column(Text, nullable=True)
+    # Outbound only: the inbound message whose Rasa turn produced this reply. A turn's replies
+    # are recorded together before the first is sent; if the turn is interrupted before its
+    # message is marked handled, the next attempt sends those still queued instead of asking
+    # Rasa again (which would answer twice).
+    reply_to = Column(Integer, nullable=True)
     created_at = Column(DateTime, nullable=False)
     updated_at = Column(DateTime, nullable=False)
 

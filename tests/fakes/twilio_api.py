@@ -40,13 +40,16 @@ class FakeTwilio:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     waiting: int = 0  # requests held by hold(), not answered yet
     _open: threading.Event = field(default_factory=threading.Event, repr=False)
+    _let_through: int = 0  # requests hold() still lets through
 
     def __post_init__(self) -> None:
         self._open.set()
 
-    def hold(self) -> None:
-        """Keep message requests waiting (a slow API) until release(): a test acts while a sender
-        is inside its request. Scripted failures apply when they go on."""
+    def hold(self, after: int = 0) -> None:
+        """Keep message requests waiting (a slow API) until release(), once `after` more have
+        been answered: a test acts while a sender is inside its request. Scripted failures apply
+        when they go on."""
+        self._let_through = after
         self._open.clear()
 
     def release(self) -> None:
@@ -62,9 +65,12 @@ class FakeTwilio:
 
         class Handler(QuietHandler):
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
-                if not fake._open.is_set():
-                    with fake._lock:
+                with fake._lock:
+                    held = not fake._open.is_set() and fake._let_through <= 0
+                    fake._let_through -= 0 if held else 1
+                    if held:
                         fake.waiting += 1
+                if held:
                     fake._open.wait(60)
                     with fake._lock:
                         fake.waiting -= 1
