@@ -151,7 +151,7 @@ def test_database_briefly_unavailable(stack: Deployment) -> None:
     """PostgreSQL: the database refuses connections and its open connections are ended, for 6 s
     (what a failover or a restart looks like). SQLite: another process holds the write lock for 6 s.
 
-    The outage starts while the turns in progress wait inside Rasa (held at the load balancer),
+    The outage starts while every worker waits inside a Rasa turn (held at the load balancer),
     so that at that instant no reply is between its send to Twilio and its record of being sent:
     a send that Twilio accepted but that was not recorded is the one case that can reach a
     resident twice (Twilio's API has no idempotency key). A turn interrupted anywhere else after
@@ -161,8 +161,9 @@ def test_database_briefly_unavailable(stack: Deployment) -> None:
     talk(residents, count=1)
     stack.balancer.hold()
     talk(residents, count=1)
-    wait_until(lambda: stack.balancer.parked >= 1 and stack.no_reply_in_flight(residents), 60,
-               "turns waiting in Rasa, no reply half-recorded")
+    # every worker inside Rasa: none is between Rasa's answer and its message being handled
+    wait_until(lambda: len(stack.workers_in_turn()) == len(stack.workers) and stack.no_reply_in_flight(residents),
+               60, "every worker waiting in Rasa, no reply half-recorded", stack.diagnose)
     sqlite_lock: sqlite3.Connection | None = None
     if stack.db.kind == "postgresql":
         stack.db.take_down()
