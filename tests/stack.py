@@ -763,7 +763,8 @@ _deployment: Deployment | None = None
 
 
 def shared_deployment(config: pytest.Config) -> Deployment:
-    """The session's deployment, started on first use and stopped when pytest ends."""
+    """The session's deployment, started on first use (with the reference answers asked before
+    any load or fault) and stopped when pytest ends."""
     global _deployment
     if _deployment is None:
         deployment = Deployment()
@@ -773,5 +774,6 @@ def shared_deployment(config: pytest.Config) -> Deployment:
         except BaseException:
             print("\n".join(p.tail() for p in deployment.procs), file=sys.stderr)
             raise
+        deployment.answers()
         _deployment = deployment
     return _deployment
