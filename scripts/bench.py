@@ -23,8 +23,14 @@ of FAQ questions, greetings and thanks (English and Spanish) that each get one a
 Each run has a warm-up (not counted) and a measured window; throughput counts answers that
 arrive inside the window. Results: printed, var/bench/latest.json and docs/bench.md.
 
+Rounds: the loaded runs are repeated (BENCH_ROUNDS times with 1 Rasa server, one round fewer
+with 2), ours and the others interleaved in a rotating order (ours, REST, built-in; then REST,
+built-in, ours; ...), so that a slow minute of a shared machine falls on every system alike. A
+ratio is the median of each round's ratio (ours / REST of the same round); latency percentiles
+pool the rounds' measurements; every round is shown too.
+
 Settings (environment, or `make bench BENCH_CONCURRENCY=50 ...`): BENCH_CONCURRENCY (50),
-BENCH_SECONDS (45, measured window per run), BENCH_WARMUP (8), BENCH_IDLE_SECONDS (6: one
+BENCH_ROUNDS (3), BENCH_SECONDS (20, measured window per run), BENCH_WARMUP (5), BENCH_IDLE_SECONDS (6: one
 resident alone, the added latency without queueing; 0 skips), BENCH_BURST_SECONDS (10: acks only,
 nobody waits for answers; 0 skips), BENCH_REPLICAS (2; 1 skips the two-replica runs),
 BENCH_WORKERS (5 RQ workers per Rasa replica), BENCH_WEBHOOK_WORKERS (2), BENCH_TIMEOUT (30 s, an
@@ -42,6 +48,7 @@ import random
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -118,6 +125,7 @@ def log(message: str) -> None:
 @dataclass(frozen=True)
 class Config:
     concurrency: int
+    rounds: int
     seconds: float
     warmup: float
     idle_seconds: float
@@ -137,8 +145,9 @@ class Config:
 
         parser = argparse.ArgumentParser(prog="scripts/bench.py", description=__doc__.splitlines()[0])
         parser.add_argument("--concurrency", type=int, default=int(default("BENCH_CONCURRENCY", "50")))
-        parser.add_argument("--seconds", type=float, default=float(default("BENCH_SECONDS", "45")))
-        parser.add_argument("--warmup", type=float, default=float(default("BENCH_WARMUP", "8")))
+        parser.add_argument("--rounds", type=int, default=int(default("BENCH_ROUNDS", "3")))
+        parser.add_argument("--seconds", type=float, default=float(default("BENCH_SECONDS", "20")))
+        parser.add_argument("--warmup", type=float, default=float(default("BENCH_WARMUP", "5")))
         parser.add_argument("--idle-seconds", type=float, default=float(default("BENCH_IDLE_SECONDS", "6")))
         parser.add_argument("--burst-seconds", type=float, default=float(default("BENCH_BURST_SECONDS", "10")))
         parser.add_argument("--replicas", type=int, choices=(1, 2), default=int(default("BENCH_REPLICAS", "2")))
@@ -154,11 +163,13 @@ class Config:
             parser.error("concurrency must be 1..500")
         if not (5 <= args.seconds <= 120) or not (0 <= args.warmup <= 30):
             parser.error("seconds must be 5..120 and warmup 0..30")
+        if not (1 <= args.rounds <= 5) or args.rounds * args.seconds > 150:
+            parser.error("rounds must be 1..5, and rounds x seconds at most 150")
         if not (0 <= args.idle_seconds <= 30) or not (0 <= args.burst_seconds <= 30):
             parser.error("idle and burst seconds must be 0..30")
         if not (1 <= args.workers <= 8) or not (1 <= args.webhook_workers <= 8):
             parser.error("workers must be 1..8 per replica, webhook workers 1..8")
-        return cls(args.concurrency, args.seconds, args.warmup, args.idle_seconds, args.burst_seconds,
+        return cls(args.concurrency, args.rounds, args.seconds, args.warmup, args.idle_seconds, args.burst_seconds,
                    args.replicas, args.workers, args.webhook_workers, min(max(args.timeout, 5.0), 60.0),
                    args.postgres_url)
 
@@ -396,6 +407,26 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[rank]
 
 
+def latency_stats(values: list[float]) -> dict[str, float | None]:
+    """p50/p95/p99 in milliseconds of latencies in seconds (None where there are none)."""
+    return {f"p{q}": (round(v * 1000, 1) if (v := percentile(values, q)) is not None else None)
+            for q in (50, 95, 99)}
+
+
+def ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 2) if a is not None and b else None
+
+
+def difference(a: float | None, b: float | None) -> float | None:
+    return round(a - b, 1) if a is not None and b is not None else None
+
+
+def dig(value: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
 @dataclass
 class Run:
     key: str
@@ -406,7 +437,11 @@ class Run:
     warmup: float
     seconds: float
     area: int  # numbers of this run: +1 <area> <resident:4> <k:3>
+    round: int = 1
     result: dict[str, Any] = field(default_factory=dict)
+    # the measured latencies (seconds), pooled over a group's rounds for its percentiles
+    acks: list[float] = field(default_factory=list)
+    e2e: list[float] = field(default_factory=list)
 
     def number(self, resident: int, k: int) -> str:
         return f"+1{self.area}{resident:04d}{k % 1000:03d}"
@@ -422,25 +457,47 @@ def summarize(run: Run, records: list[Record], t0: float, cpu: dict[str, float],
         if not r.ok:
             errors[r.error or "error"] = errors.get(r.error or "error", 0) + 1
 
-    def stats(values: list[float]) -> dict[str, float | None]:
-        return {f"p{q}": (round(v * 1000, 1) if (v := percentile(values, q)) is not None else None)
-                for q in (50, 95, 99)}
-
-    acks = [r.ack - r.start for r in ok if r.ack is not None]
+    run.acks = [r.ack - r.start for r in ok if r.ack is not None]
     if run.system == "burst":
         done = [r for r in records if r.ok and r.ack is not None and begin <= r.ack < end]
-        e2e: dict[str, float | None] = {"p50": None, "p95": None, "p99": None}
     else:
         done = [r for r in records if r.ok and begin <= r.end < end]
-        e2e = stats([r.end - r.start for r in ok])
+        run.e2e = [r.end - r.start for r in ok]
     return {
-        "key": run.key, "label": run.label, "system": run.system, "replicas": run.replicas,
+        "key": run.key, "round": run.round, "label": run.label, "system": run.system, "replicas": run.replicas,
         "concurrency": run.concurrency, "seconds": run.seconds, "sent": len(measured), "answered": len(ok),
-        "ack_ms": stats(acks) if acks else {"p50": None, "p95": None, "p99": None},
-        "e2e_ms": e2e, "throughput": round(len(done) / run.seconds, 2),
+        "ack_ms": latency_stats(run.acks), "e2e_ms": latency_stats(run.e2e),
+        "throughput": round(len(done) / run.seconds, 2),
         "errors": errors, "lost": errors.get("lost", 0) + errors.get("no outbound SMS", 0),
         "unexpected_outbound": unexpected,
         "cpu_pct": {role: round(100 * secs / elapsed, 1) for role, secs in sorted(cpu.items())},
+        # CPU per answer over the whole run (warm-up and tail too, like the CPU figures)
+        "cpu_ms_per_answer": {role: round(1000 * secs / answers, 1) for role, secs in sorted(cpu.items())
+                              if (answers := sum(1 for r in records if r.ok)) and role != "machine busy"},
+    }
+
+
+def aggregate(runs: list[Run]) -> dict[str, Any]:
+    """One system's runs (its rounds): median throughput, latency percentiles over every
+    measured message of every round, counts and errors summed."""
+    first = runs[0].result
+    errors: dict[str, int] = {}
+    for run in runs:
+        for name, count in run.result["errors"].items():
+            errors[name] = errors.get(name, 0) + count
+    throughputs = [run.result["throughput"] for run in runs]
+    return {
+        "key": first["key"], "label": first["label"], "system": first["system"], "replicas": first["replicas"],
+        "concurrency": first["concurrency"], "rounds": len(runs),
+        "sent": sum(run.result["sent"] for run in runs), "answered": sum(run.result["answered"] for run in runs),
+        "ack_ms": latency_stats([x for run in runs for x in run.acks]),
+        "e2e_ms": latency_stats([x for run in runs for x in run.e2e]),
+        "throughput": round(statistics.median(throughputs), 2), "throughput_rounds": throughputs,
+        "errors": errors, "lost": sum(run.result["lost"] for run in runs),
+        "unexpected_outbound": sum(run.result["unexpected_outbound"] for run in runs),
+        "cpu_ms_per_answer": {role: round(statistics.mean(run.result["cpu_ms_per_answer"].get(role, 0.0)
+                                                          for run in runs), 1)
+                              for role in runs[0].result["cpu_ms_per_answer"]},
     }
 
 
@@ -791,6 +848,8 @@ class Bench:
     # -- the whole benchmark -------------------------------------------------------------
 
     def plan(self) -> list[Run]:
+        """Idle runs, then the loaded runs in rounds (1 Rasa server, then 2), each round in a
+        rotated order, then the burst. Each run has numbers of its own (+1 <area> ...)."""
         c, s, w = self.cfg.concurrency, self.cfg.seconds, self.cfg.warmup
         runs: list[Run] = []
         if self.cfg.idle_seconds:
@@ -798,12 +857,19 @@ class Bench:
             runs += [Run("ours-idle", "ours, 1 resident", "ours", 1, 1, 1.0, i, 301),
                      Run("rest-idle", "direct Rasa REST, 1 resident", "rest", 1, 1, 1.0, i, 302),
                      Run("twilio-idle", "built-in Twilio channel, 1 resident", "twilio", 1, 1, 1.0, i, 303)]
-        runs += [Run("ours-1", "ours", "ours", 1, c, w, s, 311),
-                 Run("rest-1", "direct Rasa REST", "rest", 1, c, w, s, 312),
-                 Run("twilio-1", "built-in Twilio channel", "twilio", 1, c, w, s, 313)]
+        labels = {"ours": "ours", "rest": "direct Rasa REST", "twilio": "built-in Twilio channel"}
+
+        def rounds(systems: list[str], replicas: int, count: int) -> list[Run]:
+            out = []
+            for n in range(count):
+                for system in systems[n % len(systems):] + systems[:n % len(systems)]:
+                    area = 400 + 20 * n + 3 * (replicas - 1) + list(labels).index(system) + 1
+                    out.append(Run(f"{system}-{replicas}", labels[system], system, replicas, c, w, s, area, n + 1))
+            return out
+
+        runs += rounds(["ours", "rest", "twilio"], 1, self.cfg.rounds)
         if self.cfg.replicas == 2:
-            runs += [Run("ours-2", "ours", "ours", 2, c, w, s, 321),
-                     Run("rest-2", "direct Rasa REST", "rest", 2, c, w, s, 322)]
+            runs += rounds(["ours", "rest"], 2, max(1, self.cfg.rounds - 1))
         if self.cfg.burst_seconds:
             runs.append(Run("burst", "our webhook, acks only (burst)", "burst", self.cfg.replicas, c, 2.0,
                             self.cfg.burst_seconds, 390))
@@ -843,19 +909,20 @@ class Bench:
             await self.calibrate()
             await self.smoke()
 
-            results = []
-            for run in self.plan():
-                if run.system == "ours" and run.replicas == 2:
+            runs, serving = self.plan(), 1  # serving: the Rasa servers our workers are split between
+            for run in runs:
+                if run.system == "ours" and run.replicas > serving:
+                    serving = run.replicas
                     self.processes.stop(workers)
-                    workers = self.start_workers(2)
+                    workers = self.start_workers(serving)
                     await self.wait_workers(workers)
                     log(f"our workers now split between 2 Rasa replicas ({len(workers)} RQ workers)")
-                log(f"run {run.key}: {run.label}, {run.replicas} Rasa, {run.concurrency} resident(s), "
-                    f"{run.warmup:.0f} s warm-up + {run.seconds:.0f} s measured")
-                results.append(await self.run(run))
+                log(f"run {run.key} round {run.round}: {run.label}, {run.replicas} Rasa, {run.concurrency} "
+                    f"resident(s), {run.warmup:.0f} s warm-up + {run.seconds:.0f} s measured")
+                await self.run(run)
                 self.processes.check_alive()
             self.meter.sample()
-            return self.report(results, load_before, startup)
+            return self.report(runs, load_before, startup)
         finally:
             await self.session.close()
             await self.twilio.stop()
@@ -907,49 +974,59 @@ class Bench:
 
         return redis_server_binary()
 
-    def report(self, results: list[dict[str, Any]], load_before: tuple[float, float, float],
-               startup: float) -> dict[str, Any]:
-        by_key = {r["key"]: r for r in results}
+    def report(self, runs: list[Run], load_before: tuple[float, float, float], startup: float) -> dict[str, Any]:
         cfg = self.cfg
-
-        def ratio(a: float | None, b: float | None) -> float | None:
-            return round(a / b, 2) if a is not None and b else None
-
-        def difference(a: float | None, b: float | None) -> float | None:
-            return round(a - b, 1) if a is not None and b is not None else None
+        groups = {key: aggregate([r for r in runs if r.key == key]) for key in dict.fromkeys(r.key for r in runs)}
+        by_round = {(r.key, r.round): r.result for r in runs}
 
         def get(key: str, *path: str) -> Any:
-            value: Any = by_key.get(key)
+            value: Any = groups.get(key)
             for part in path:
                 value = value.get(part) if isinstance(value, dict) else None
             return value
+
+        def paired(ours: str, other: str, *path: str) -> dict[str, Any]:
+            """ours / other, round by round (each round's runs are minutes apart), and their median."""
+            values = []
+            for (key, n), result in sorted(by_round.items(), key=lambda item: item[0][1]):
+                if key == ours and (ours_value := dig(result, path)) is not None:
+                    values.append(ratio(ours_value, dig(by_round.get((other, n)), path)))
+            values = [v for v in values if v is not None]
+            return {"median": round(statistics.median(values), 2) if values else None, "rounds": values}
 
         rss = {label: round(mb) for label, mb in sorted(self.meter.rss_max.items(), key=lambda item: -item[1])}
         webhook_rss = max((mb for label, mb in rss.items() if label.startswith("webhook")), default=None)
         checks = []
 
-        def check(name: str, value: float | None, target: float, higher_is_better: bool, unit: str = "") -> None:
+        def check(name: str, value: float | None, target: float, higher_is_better: bool, unit: str = "",
+                  rounds: list[float] | None = None) -> None:
             passed = None if value is None else (value >= target if higher_is_better else value <= target)
-            checks.append({"target": name, "value": value, "limit": f"{'>=' if higher_is_better else '<='} "
-                                                                       f"{target:g}{unit}", "pass": passed})
+            checks.append({"target": name, "value": value, "rounds": rounds or [],
+                           "limit": f"{'>=' if higher_is_better else '<='} {target:g}{unit}", "pass": passed})
 
-        check(f"ack p99 at {cfg.concurrency} concurrent residents", get("ours-1", "ack_ms", "p99"),
-              TARGETS["ack_p99_ms"], False, " ms")
-        check("e2e p50, ours / direct Rasa REST", ratio(get("ours-1", "e2e_ms", "p50"), get("rest-1", "e2e_ms", "p50")),
-              TARGETS["e2e_p50_vs_rest"], False)
-        check("throughput, ours / direct Rasa REST", ratio(get("ours-1", "throughput"), get("rest-1", "throughput")),
-              TARGETS["throughput_vs_rest"], True)
-        check("throughput, ours / built-in Twilio channel",
-              ratio(get("ours-1", "throughput"), get("twilio-1", "throughput")), TARGETS["throughput_vs_builtin"], True)
+        e2e_rest = paired("ours-1", "rest-1", "e2e_ms", "p50")
+        e2e_builtin = paired("ours-1", "twilio-1", "e2e_ms", "p50")
+        tp_rest = paired("ours-1", "rest-1", "throughput")
+        tp_builtin = paired("ours-1", "twilio-1", "throughput")
+        tp_rest_2 = paired("ours-2", "rest-2", "throughput")
+        check(f"ack p99 at {cfg.concurrency} concurrent residents (all rounds pooled)", get("ours-1", "ack_ms", "p99"),
+              TARGETS["ack_p99_ms"], False, " ms", [dig(by_round.get(("ours-1", n)), ("ack_ms", "p99"))
+                                                   for n in range(1, cfg.rounds + 1)])
+        check("e2e p50, ours / direct Rasa REST", e2e_rest["median"], TARGETS["e2e_p50_vs_rest"], False,
+              rounds=e2e_rest["rounds"])
+        check("throughput, ours / direct Rasa REST", tp_rest["median"], TARGETS["throughput_vs_rest"], True,
+              rounds=tp_rest["rounds"])
+        check("throughput, ours / built-in Twilio channel", tp_builtin["median"], TARGETS["throughput_vs_builtin"],
+              True, rounds=tp_builtin["rounds"])
         check("webhook RSS, largest process", webhook_rss, TARGETS["webhook_rss_mb"], False, " MB")
-        if "ours-2" in by_key:
-            check("throughput with 2 Rasa replicas, ours / direct Rasa REST",
-                  ratio(get("ours-2", "throughput"), get("rest-2", "throughput")), TARGETS["throughput_vs_rest"], True)
+        if "ours-2" in groups:
+            check("throughput with 2 Rasa replicas, ours / direct Rasa REST", tp_rest_2["median"],
+                  TARGETS["throughput_vs_rest"], True, rounds=tp_rest_2["rounds"])
         ratios = {
-            "e2e_p50_ours_vs_rest": ratio(get("ours-1", "e2e_ms", "p50"), get("rest-1", "e2e_ms", "p50")),
-            "e2e_p50_ours_vs_builtin": ratio(get("ours-1", "e2e_ms", "p50"), get("twilio-1", "e2e_ms", "p50")),
-            "throughput_ours_vs_rest": ratio(get("ours-1", "throughput"), get("rest-1", "throughput")),
-            "throughput_ours_vs_builtin": ratio(get("ours-1", "throughput"), get("twilio-1", "throughput")),
+            "e2e_p50_ours_vs_rest": e2e_rest["median"],
+            "e2e_p50_ours_vs_builtin": e2e_builtin["median"],
+            "throughput_ours_vs_rest": tp_rest["median"],
+            "throughput_ours_vs_builtin": tp_builtin["median"],
             "idle_added_ms_ours_vs_rest": difference(get("ours-idle", "e2e_ms", "p50"),
                                                      get("rest-idle", "e2e_ms", "p50")),
             "loaded_added_ms_ours_vs_rest": difference(get("ours-1", "e2e_ms", "p50"), get("rest-1", "e2e_ms", "p50")),
@@ -958,13 +1035,17 @@ class Bench:
         }
         return {
             "machine": self.machine(load_before),
-            "settings": {"concurrency": cfg.concurrency, "seconds": cfg.seconds, "warmup": cfg.warmup,
+            "settings": {"concurrency": cfg.concurrency, "rounds": cfg.rounds, "seconds": cfg.seconds,
+                         "warmup": cfg.warmup,
                          "idle_seconds": cfg.idle_seconds, "burst_seconds": cfg.burst_seconds,
                          "rasa_replicas": cfg.replicas, "rq_workers_per_rasa": cfg.workers_per_rasa,
                          "webhook": f"gunicorn, {cfg.webhook_workers} workers x 16 threads",
                          "timeout_s": cfg.timeout, "messages_in_mix": len(self.mix),
                          "numbers_per_resident": NUMBERS_PER_RESIDENT},
-            "runs": results, "ratios": ratios, "targets": checks, "rss_mb": rss,
+            "systems": list(groups.values()), "runs": [r.result for r in runs], "ratios": ratios,
+            "cpu_ms_per_answer": {key: groups[key]["cpu_ms_per_answer"] for key in ("ours-1", "rest-1", "ours-2")
+                                  if key in groups},
+            "targets": checks, "rss_mb": rss,
             "startup_s": round(startup, 1), "total_s": round(time.monotonic() - self.started, 1),
             "notes": self.notes + [
                 "The built-in Twilio channel's outbound calls go through the `twilio` library inside the Rasa "
@@ -1001,15 +1082,23 @@ def _errors(run: dict[str, Any]) -> str:
 
 def table_rows(report: dict[str, Any]) -> list[list[str]]:
     rows = []
-    for run in report["runs"]:
-        throughput = f"{run['throughput']:.1f}" + (" acks/s" if run["system"] == "burst" else "")
-        rows.append([run["label"], str(run["replicas"]), str(run["concurrency"]), _ms(run["ack_ms"]),
-                     _ms(run["e2e_ms"]), throughput, f"{run['answered']}/{run['sent']}", _errors(run)])
+    for system in report["systems"]:
+        throughput = f"{system['throughput']:.1f}" + (" acks/s" if system["system"] == "burst" else "")
+        if system["rounds"] > 1:
+            throughput += " (" + ", ".join(f"{t:.1f}" for t in system["throughput_rounds"]) + ")"
+        rows.append([system["label"], str(system["replicas"]), str(system["concurrency"]), _ms(system["ack_ms"]),
+                     _ms(system["e2e_ms"]), throughput, f"{system['answered']}/{system['sent']}", _errors(system)])
     return rows
 
 
-HEADER = ["system", "Rasa", "residents", "ack p50/p95/p99 ms", "end-to-end p50/p95/p99 ms", "msg/s",
-          "answered/sent", "errors, lost"]
+HEADER = ["system", "Rasa", "residents", "ack p50/p95/p99 ms", "end-to-end p50/p95/p99 ms",
+          "msg/s, median (each round)", "answered/sent", "errors, lost"]
+
+
+def target_value(check: dict[str, Any]) -> str:
+    value = "-" if check["value"] is None else str(check["value"])
+    rounds = [r for r in check["rounds"] if r is not None]
+    return value + (f" (rounds: {', '.join(map(str, rounds))})" if len(rounds) > 1 else "")
 
 
 def cpu_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
@@ -1019,7 +1108,8 @@ def cpu_rows(report: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
     for run in report["runs"]:
         cpu = run["cpu_pct"]
         others = cpu.get("machine busy", 0) - sum(cpu.get(role, 0) for role in roles)
-        rows.append([f"{run['key']}"] + [f"{cpu.get(role, 0):.0f}" for role in roles]
+        rows.append([f"{run['key']}" + (f" #{run['round']}" if run["round"] > 1 else "")]
+                    + [f"{cpu.get(role, 0):.0f}" for role in roles]
                     + [f"{max(others, 0):.0f}", f"{cpu.get('machine busy', 0):.0f}",
                        f"{run.get('load_at_start', 0):.1f}"])
     return header, rows
@@ -1048,7 +1138,7 @@ def render_text(report: dict[str, Any]) -> str:
              f"{m['load_after'][0]} after",
              "", text_table(HEADER, table_rows(report)), "", "Targets:"]
     for c in report["targets"]:
-        parts.append(f"  [{verdict(c['pass'])}] {c['target']}: {c['value']} (target {c['limit']})")
+        parts.append(f"  [{verdict(c['pass'])}] {c['target']}: {target_value(c)} (target {c['limit']})")
     r = report["ratios"]
     parts += ["", "Ratios: e2e p50 ours/direct REST {0}, ours/built-in {1}; throughput ours/direct REST {2}, "
               "ours/built-in {3}; e2e p50 added to direct REST: {4} ms with 1 resident, {5} ms with {6}; "
@@ -1056,6 +1146,7 @@ def render_text(report: dict[str, Any]) -> str:
                   r["e2e_p50_ours_vs_rest"], r["e2e_p50_ours_vs_builtin"], r["throughput_ours_vs_rest"],
                   r["throughput_ours_vs_builtin"], r["idle_added_ms_ours_vs_rest"], r["loaded_added_ms_ours_vs_rest"],
                   report["settings"]["concurrency"], replicas_text(r)),
+              "", cpu_per_answer_text(report),
               "", "Memory (largest RSS seen, MB): " + ", ".join(f"{k} {v}" for k, v in report["rss_mb"].items())]
     header, rows = cpu_rows(report)
     parts += ["", "CPU per run (% of one core; postgres: the whole server; others: the rest of the machine's "
@@ -1067,10 +1158,33 @@ def render_text(report: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+BRIDGE = {"webhook": "webhook", "rq worker": "RQ workers", "postgres": "PostgreSQL", "redis": "Redis"}
+
+
+def cpu_per_answer_text(report: dict[str, Any]) -> str:
+    """What one answer costs in CPU: Rasa's share and the bridge's (everything of ours around it)."""
+    per = report["cpu_ms_per_answer"]
+    ours, rest = per.get("ours-1"), per.get("rest-1")
+    if not ours or not rest:
+        return ""
+    bridge = sum(ours.get(role, 0.0) for role in BRIDGE)
+    parts = ", ".join(f"{label} {ours.get(role, 0.0):.1f}" for role, label in BRIDGE.items())
+    rasa = ours.get("rasa", 0.0) + ours.get("actions", 0.0)
+    share = f"; the bridge needs {bridge / rasa:.2f} core per busy Rasa core" if rasa else ""
+    return (f"CPU per answer with 1 Rasa server (ms of one core): Rasa and its action server "
+            f"{rasa:.1f} ms (direct REST: {rest.get('rasa', 0.0) + rest.get('actions', 0.0):.1f} ms); "
+            f"the bridge {bridge:.1f} ms ({parts}){share}")
+
+
 def replicas_text(r: dict[str, Any]) -> str:
     if r["throughput_2_vs_1_replicas_ours"] is None:
         return "not run (BENCH_REPLICAS=1)"
     return f"x{r['throughput_2_vs_1_replicas_ours']} (ours), x{r['throughput_2_vs_1_replicas_rest']} (direct REST)"
+
+
+def rounds_text(settings: dict[str, Any]) -> str:
+    text = f"{settings['rounds']} rounds of the loaded runs with 1 Rasa server"
+    return text + (f", {max(1, settings['rounds'] - 1)} with 2" if settings["rasa_replicas"] == 2 else "")
 
 
 def render_markdown(report: dict[str, Any]) -> str:
@@ -1078,7 +1192,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     servers = "1 and 2 Rasa servers" if s["rasa_replicas"] == 2 else "1 Rasa server"
     header, rows = cpu_rows(report)
     targets = md_table(["target", "value", "limit", ""],
-                       [[c["target"], "-" if c["value"] is None else str(c["value"]), c["limit"],
+                       [[c["target"], target_value(c), c["limit"],
                          f"**{verdict(c['pass'])}**"] for c in report["targets"]])
     r = report["ratios"]
     return f"""# Benchmark: the SMS path against Rasa alone and Rasa's built-in Twilio channel
@@ -1094,13 +1208,19 @@ Re-run it and commit this file when the figures change.
 - Load average (1/5/15 min) before the run {' / '.join(map(str, m['load_before']))}, after
   {' / '.join(map(str, m['load_after']))} (other work on the machine shares its {m['cores']} cores)
 - {s['concurrency']} simulated residents, closed loop, {s['warmup']:.0f} s warm-up + {s['seconds']:.0f} s measured
-  per run; {s['messages_in_mix']} messages in the mix; runs with {servers},
+  per run; {rounds_text(s)}, interleaved; {s['messages_in_mix']} messages in the mix; runs with {servers},
   {s['rq_workers_per_rasa']} RQ workers per Rasa server, webhook: {s['webhook']}; the whole run took
   {report['total_s']:.0f} s (start-up {report['startup_s']:.0f} s)
 
 ## Results
 
 {md_table(HEADER, table_rows(report))}
+
+Each loaded run was repeated in rounds, the systems interleaved in a rotating order (ours,
+REST, built-in; then REST, built-in, ours; ...), so that a busy minute on the shared machine
+falls on all of them. Throughput is the median of the rounds (each round in brackets);
+latency percentiles pool every round's messages; a ratio is the median of the rounds' own
+ratios (ours / the other system in the same round), each round's ratio in brackets.
 
 "ack" is our webhook's answer to Twilio (signature checked, deduplicated, stored, queued);
 "end-to-end" runs from the resident's message reaching the webhook to the reply reaching the
@@ -1116,6 +1236,8 @@ Ratios: end-to-end p50 ours / direct REST **{r['e2e_p50_ours_vs_rest']}**, ours 
 ours / built-in **{r['throughput_ours_vs_builtin']}**. The bridge adds **{r['idle_added_ms_ours_vs_rest']} ms**
 (p50) to a Rasa turn for one resident alone, **{r['loaded_added_ms_ours_vs_rest']} ms** with {s['concurrency']}
 residents. 2 vs 1 Rasa replicas, throughput: {replicas_text(r)}.
+
+{cpu_per_answer_text(report)}.
 
 Memory, largest RSS seen per process (MB): {', '.join(f"{k} {v}" for k, v in report['rss_mb'].items())}.
 
