@@ -139,24 +139,34 @@ class OutboundService:
         self._deliver(message.id, conversation, text, attempt=1)
         return self._messages.get(message.id)
 
-    def send_replies(self, conversation: Conversation, reply_to: int, replies: Sequence[tuple[str, Sequence[Button]]],
-                     intent: str | None = None, confidence: float | None = None) -> None:
-        """A Rasa turn's replies (text, buttons): recorded all at once as answering inbound
-        message `reply_to`, then sent in order (`deliver_replies`). The caller marks the inbound
-        message handled after this; if the turn is interrupted in between (a worker killed, a
-        database error, a job over its time), its next attempt finds the replies recorded and
-        calls `deliver_replies` instead of running the turn again."""
+    def record_replies(self, conversation: Conversation, reply_to: int,
+                       replies: Sequence[tuple[str, Sequence[Button]]], intent: str | None = None,
+                       confidence: float | None = None) -> list[Message]:
+        """A Rasa turn's replies (text, buttons), recorded all at once as answering inbound
+        message `reply_to`, none sent yet: queued (SMS), blocked (an opted-out number) or
+        delivered (web chat: the stored row is the delivery). Once that is committed,
+        `release_replies` sends them. The caller marks the inbound message handled after; if
+        the turn is interrupted in between (a worker killed, a database error, a job over its
+        time), its next attempt finds the replies recorded and calls `deliver_replies` instead
+        of running the turn again."""
         if not replies:
-            return
+            return []
         replies = [(truncate_sms(text, self._max_chars), buttons) for text, buttons in replies]
         if conversation.channel == "sms" and self._consent.is_opted_out(conversation.address_hash):
             status = OutboundStatus.BLOCKED
         elif conversation.channel != "sms":
-            status = OutboundStatus.DELIVERED  # web chat: the stored row is the delivery
+            status = OutboundStatus.DELIVERED
         else:
             status = OutboundStatus.QUEUED
-        recorded = self._messages.record_replies(conversation.id, conversation.channel, reply_to, replies, status,
-                                                 intent, confidence)
+        return self._messages.record_replies(conversation.id, conversation.channel, reply_to, replies, status,
+                                             intent, confidence)
+
+    def release_replies(self, conversation: Conversation, recorded: Sequence[Message]) -> None:
+        """After `record_replies` is committed: SMS replies go out in order; web replies wake
+        the resident's waiting browser (which then reads them)."""
+        if not recorded:
+            return
+        status = recorded[0].status
         if status == OutboundStatus.QUEUED:
             self.deliver_replies(conversation, recorded)
             return

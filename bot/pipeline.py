@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
@@ -31,7 +32,7 @@ from bot.sms import Button, menu_choice, normalize_gsm, render_menu
 from bot.storage.consent import ConsentStore
 from bot.storage.conversations import ConversationStore
 from bot.storage.messages import MessageStore
-from bot.storage.models import Conversation, Message
+from bot.storage.models import Conversation, Handoff, Message
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,15 @@ class TurnDeferred(Exception):
         super().__init__(f"message {message_id}: attempt {attempts} failed")
         self.message_id = message_id
         self.attempts = attempts
+
+
+@dataclass(frozen=True)
+class TurnContext:
+    """What handling an inbound message starts from, read at once (one transaction)."""
+    conversation: Conversation
+    earlier_replies: list[Message]  # recorded by an earlier, interrupted attempt of its turn
+    opted_out: bool
+    held: Handoff | None  # the conversation waits for staff
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,7 @@ class ConversationPipeline:
         outbound: OutboundService,
         media: MediaIntake | None = None,
         handoffs: HandoffService | None = None,
+        transaction: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self._config = config
         self._profile = profile
@@ -84,6 +95,7 @@ class ConversationPipeline:
         self._outbound = outbound
         self._media = media
         self._handoffs = handoffs
+        self._transaction = transaction  # the stores' sessions inside it: one database transaction
 
     def process_pending(self, conversation_id: int, renew: Callable[[], None] = lambda: None) -> int:
         """Handle every stored, unhandled inbound message of one conversation, in order.
@@ -91,28 +103,36 @@ class ConversationPipeline:
         extend it (a backlog of slow turns can outlast it), and raises to stop. Raises
         TurnDeferred to retry later."""
         handled = 0
-        while (message := self._messages.next_pending(conversation_id)) is not None:
+        while True:
+            with self._transaction():
+                message = self._messages.next_pending(conversation_id)
+                if message is None:
+                    return handled
+                context = self._context(message)
             renew()
-            self.handle(message)
+            self._handle(message, context)
             handled += 1
-        return handled
+
+    def _context(self, message: Message) -> TurnContext:
+        conversation = self._conversations.get(message.conversation_id)
+        return TurnContext(
+            conversation, self._messages.replies_to(message.id),
+            conversation.channel == "sms" and self._consent.is_opted_out(conversation.address_hash),
+            self._handoffs.holding(conversation.id) if self._handoffs is not None else None)
 
     # -- the steps -------------------------------------------------------------------
 
-    def handle(self, message: Message) -> None:
-        conversation = self._conversations.get(message.conversation_id)
-        earlier = self._messages.replies_to(message.id)
-        if earlier:
+    def _handle(self, message: Message, context: TurnContext) -> None:
+        conversation, opted_out = context.conversation, context.opted_out
+        if context.earlier_replies:
             # An earlier attempt of this turn got Rasa's answer and recorded it, then was
             # interrupted before the message was marked handled: send what is still queued
             # rather than ask Rasa again, which would answer a second time.
-            self._outbound.deliver_replies(conversation, earlier)
+            self._outbound.deliver_replies(conversation, context.earlier_replies)
             self._messages.mark_processed(message.id, intent=message.intent, confidence=message.confidence)
             return
         text = message.text or ""
-        opted_out = False
         if conversation.channel == "sms":
-            opted_out = self._consent.is_opted_out(conversation.address_hash)
             keyword = classify(text, opted_out)
             if keyword is not None:
                 self._handle_keyword(conversation, message, keyword)
@@ -138,7 +158,7 @@ class ConversationPipeline:
             self._messages.mark_processed(message.id)
             return
 
-        held = self._handoffs.holding(conversation.id) if self._handoffs is not None else None
+        held = context.held
         if held is not None:
             if not wants_assistant(text):
                 self._take_photos(message)  # kept for staff, like the words
@@ -185,8 +205,6 @@ class ConversationPipeline:
         offered: Sequence[Button] = ()
         expecting = next((m.custom.get("expect") for m in turn.messages
                           if m.custom and m.custom.get("expect") == PRIVATE_NAME_MARKER), None)
-        if expecting != conversation.expecting:
-            self._conversations.set_expecting(conversation.id, expecting)
         replies: list[tuple[str, Sequence[Button]]] = []
         for bot_message in turn.messages:
             body = bot_message.text
@@ -197,10 +215,15 @@ class ConversationPipeline:
             rendered = self._render(conversation, body, bot_message.buttons, language)
             if rendered.strip() or bot_message.buttons:
                 replies.append((rendered, bot_message.buttons))
-        if list(offered) != self._conversations.menu_of(conversation):  # most answers keep "no menu"
-            self._conversations.set_menu(conversation.id, offered or None)
-        # Recorded together, then sent; the message is marked handled after (see `handle`'s start).
-        self._outbound.send_replies(conversation, message.id, replies, turn.intent, turn.confidence)
+        # The turn's outcome in one transaction: what the conversation now expects, its menu and
+        # the replies; then they are sent, and the message is marked handled (see `_handle`'s start).
+        with self._transaction():
+            if expecting != conversation.expecting:
+                self._conversations.set_expecting(conversation.id, expecting)
+            if list(offered) != self._conversations.menu_of(conversation):  # most answers keep "no menu"
+                self._conversations.set_menu(conversation.id, offered or None)
+            recorded = self._outbound.record_replies(conversation, message.id, replies, turn.intent, turn.confidence)
+        self._outbound.release_replies(conversation, recorded)
         self._messages.mark_processed(message.id, intent=turn.intent, confidence=turn.confidence)
 
     def _hand_off_flag(self, conversation: Conversation, reason: str, language: str) -> None:

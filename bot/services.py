@@ -234,7 +234,7 @@ class Services:
             PipelineConfig(sender_key=self.settings.sender_id_key,
                            max_turn_attempts=self.settings.max_turn_attempts),
             self.profile, self.conversations, self.messages, self.consent, self.safety,
-            self.rasa, self.catalog, self.outbound, self.media, self.handoffs,
+            self.rasa, self.catalog, self.outbound, self.media, self.handoffs, self.db.transaction,
         )
 
     # -- handoff and the staff console ---------------------------------------------------

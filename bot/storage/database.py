@@ -60,14 +60,47 @@ class Database:
 
     Each `session()` is its own transaction. Inside `one_connection()`, the sessions of this
     thread share one pooled connection instead of each checking one out: a resident's message
-    takes about a dozen short transactions, and each checkout cost a liveness ping (a round trip
-    to PostgreSQL) or, on SQLite, a new connection (`make bench`)."""
+    takes several short transactions, and each checkout cost a liveness ping (a round trip to
+    PostgreSQL) or, on SQLite, a new connection (`make bench`). Inside `transaction()`, they
+    also share one transaction, committed once at its end."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
         self._sessions = sessionmaker(self.engine, future=True, expire_on_commit=False)
         self._pinned: ContextVar[Connection | None] = ContextVar(f"pinned-{id(self)}", default=None)
+        self._joined: ContextVar[bool] = ContextVar(f"joined-{id(self)}", default=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """The sessions opened inside are one transaction: committed when the block ends, rolled
+        back if it raises. For a run of short reads and writes (each commit is a round trip, and
+        a write's a flush of PostgreSQL's log), never around a call to another service (a
+        transaction would stay open, holding its locks, for as long as that call takes), nor
+        around code that catches a database error and goes on (on PostgreSQL, an error ends the
+        whole transaction, the work before it included)."""
+        if self._joined.get():
+            yield
+            return
+        with self.one_connection():
+            connection = self._pinned.get()
+            assert connection is not None
+            if connection.in_transaction():  # inside a session that pinned it: already one transaction
+                yield
+                return
+            outer = connection.begin()
+            token = self._joined.set(True)
+            try:
+                yield
+            except BaseException:
+                if outer.is_active:
+                    outer.rollback()
+                raise
+            else:
+                if outer.is_active:  # a session's rollback inside ended it already
+                    outer.commit()
+            finally:
+                self._joined.reset(token)
 
     @contextmanager
     def one_connection(self) -> Iterator[None]:
@@ -84,8 +117,9 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         pinned = self._pinned.get()
-        # a session opened inside another one gets a connection of its own, as without a pin
-        if pinned is not None and not pinned.closed and not pinned.in_transaction():
+        # Inside `transaction()`, a session joins it: its commit leaves that transaction open.
+        # Otherwise, a session opened inside another one gets a connection of its own.
+        if pinned is not None and not pinned.closed and (self._joined.get() or not pinned.in_transaction()):
             session = self._sessions(bind=pinned)
         else:
             session = self._sessions()

@@ -165,3 +165,39 @@ def test_sessions_inside_one_connection_share_it_and_each_still_commits(database
             other.dispose()
     finally:
         database.dispose()
+
+
+def test_sessions_inside_one_transaction_are_committed_together_or_not_at_all(database_url: str) -> None:
+    """A worker reads what a turn needs, and records a turn's replies, in one transaction each:
+    one commit for several stores' sessions; nothing is seen by others before the end, and
+    nothing is kept if the block fails."""
+    from sqlalchemy import event
+
+    database = Database(database_url)
+    clock = MutableClock()
+    conversations, messages = ConversationStore(database, clock), MessageStore(database, clock)
+    other = Database(database_url)
+    commits: list[object] = []
+    event.listen(database.engine, "commit", lambda connection: commits.append(connection))
+    try:
+        with database.transaction():
+            conversation = conversations.get_or_create("sms", "hash-unit", "+15035550112")
+            messages.record_inbound(conversation.id, "sms", "hello", "SM-unit-1")
+            conversations.set_language(conversation.id, "es")
+            assert ConversationStore(other, clock).find("sms", "hash-unit") is None  # not yet committed
+            assert conversations.get(conversation.id).language == "es"  # but seen inside
+        assert len(commits) == 1
+        assert ConversationStore(other, clock).get(conversation.id).language == "es"
+
+        try:
+            with database.transaction():
+                messages.record_inbound(conversation.id, "sms", "lost", "SM-unit-2")
+                conversations.set_language(conversation.id, "en")
+                raise RuntimeError("the turn failed")
+        except RuntimeError:
+            pass
+        assert [m.text for m in messages.transcript(conversation.id)] == ["hello"]
+        assert conversations.get(conversation.id).language == "es"
+    finally:
+        other.dispose()
+        database.dispose()
