@@ -85,7 +85,7 @@ class Database:
         with self.one_connection():
             connection = self._pinned.get()
             assert connection is not None
-            if connection.in_transaction():  # inside a session that pinned it: already one transaction
+            if connection.in_transaction():  # inside an open session: the sessions go on as without this
                 yield
                 return
             outer = connection.begin()
