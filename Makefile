@@ -80,7 +80,7 @@ eval-cv: install ## 5-fold cross-validation of the NLU on the training data (slo
 compare-nlu: install ## choose the NLU pipeline and fallback thresholds on an 80/20 split of data/nlu (slow)
 	$(PY) scripts/compare_nlu.py
 
-bench: model ## latency and throughput vs Rasa alone and Rasa's Twilio channel, in interleaved rounds (~8 min; BENCH_CONCURRENCY=50 BENCH_ROUNDS=3 BENCH_SECONDS=20 ...)
+bench: model ## latency and throughput vs Rasa alone and Rasa's Twilio channel, in interleaved rounds (~7 min; BENCH_CONCURRENCY=50 BENCH_ROUNDS=3 BENCH_SECONDS=20 ...)
 	$(PY) scripts/bench.py
 
 lock: ## re-pin requirements.lock from requirements.in (needs network access to PyPI)

@@ -141,7 +141,7 @@ def test_a_forked_process_never_uses_the_parents_pooled_connection(database_url:
 
 
 def test_sessions_inside_one_connection_share_it_and_each_still_commits(database_url: str) -> None:
-    """A worker's message takes a dozen short transactions on one connection (one checkout,
+    """A worker's message takes several short transactions on one connection (one checkout,
     one liveness ping); each is committed on its own, and a session opened inside another one
     gets a connection of its own, as it would without the pin."""
     from sqlalchemy import text
