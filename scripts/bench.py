@@ -985,13 +985,11 @@ class Bench:
         by_round = {(r.key, r.round): r.result for r in runs}
 
         def get(key: str, *path: str) -> Any:
-            value: Any = groups.get(key)
-            for part in path:
-                value = value.get(part) if isinstance(value, dict) else None
-            return value
+            return dig(groups.get(key), path)
 
         def paired(ours: str, other: str, *path: str) -> dict[str, Any]:
-            """ours / other, round by round (each round's runs are minutes apart), and their median."""
+            """ours / other, round by round (a round's runs follow one another, so they share the
+            shared machine's mood of the moment), and the median of those ratios."""
             values = []
             for (key, n), result in sorted(by_round.items(), key=lambda item: item[0][1]):
                 if key == ours and (ours_value := dig(result, path)) is not None:
@@ -1054,8 +1052,7 @@ class Bench:
         return {
             "machine": self.machine(load_before),
             "settings": {"concurrency": cfg.concurrency, "rounds": cfg.rounds, "seconds": cfg.seconds,
-                         "warmup": cfg.warmup,
-                         "idle_seconds": cfg.idle_seconds, "burst_seconds": cfg.burst_seconds,
+                         "warmup": cfg.warmup, "idle_seconds": cfg.idle_seconds, "burst_seconds": cfg.burst_seconds,
                          "rasa_replicas": cfg.replicas, "rq_workers_per_rasa": cfg.workers_per_rasa,
                          "webhook": f"gunicorn, {cfg.webhook_workers} workers x 16 threads",
                          "timeout_s": cfg.timeout, "messages_in_mix": len(self.mix),
