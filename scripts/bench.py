@@ -33,7 +33,8 @@ Settings (environment, or `make bench BENCH_CONCURRENCY=50 ...`): BENCH_CONCURRE
 BENCH_ROUNDS (3), BENCH_SECONDS (20, measured window per run), BENCH_WARMUP (5), BENCH_IDLE_SECONDS (6: one
 resident alone, the added latency without queueing; 0 skips), BENCH_BURST_SECONDS (10: acks only,
 nobody waits for answers; 0 skips), BENCH_REPLICAS (2; 1 skips the two-replica runs),
-BENCH_WORKERS (5 RQ workers per Rasa replica), BENCH_WEBHOOK_WORKERS (2), BENCH_TIMEOUT (30 s, an
+BENCH_WORKERS (5 RQ workers per Rasa replica), BENCH_WEBHOOK_WORKERS (2), BENCH_PIN (1: while one
+Rasa server is measured, it runs on a core of its own, everything else on the others), BENCH_TIMEOUT (30 s, an
 unanswered message is counted lost), BENCH_POSTGRES_URL (an admin URL; `sqlite` forces SQLite).
 """
 from __future__ import annotations
@@ -138,6 +139,7 @@ class Config:
     replicas: int
     workers_per_rasa: int
     webhook_workers: int
+    pin: bool
     timeout: float
     postgres_url: str
 
@@ -159,6 +161,8 @@ class Config:
         parser.add_argument("--workers", type=int, default=int(default("BENCH_WORKERS", "5")),
                             help="RQ workers per Rasa replica")
         parser.add_argument("--webhook-workers", type=int, default=int(default("BENCH_WEBHOOK_WORKERS", "2")))
+        parser.add_argument("--pin", type=int, choices=(0, 1), default=int(default("BENCH_PIN", "1")),
+                            help="1: with one Rasa server, run it on a core of its own")
         parser.add_argument("--timeout", type=float, default=float(default("BENCH_TIMEOUT", "30")))
         parser.add_argument("--postgres-url", default=default(
             "BENCH_POSTGRES_URL", env.get("TEST_POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"))
@@ -175,8 +179,8 @@ class Config:
         if not (1 <= args.workers <= 8) or not (1 <= args.webhook_workers <= 8):
             parser.error("workers must be 1..8 per replica, webhook workers 1..8")
         return cls(args.concurrency, args.rounds, args.seconds, args.warmup, args.idle_seconds, args.burst_seconds,
-                   args.replicas, args.workers, args.webhook_workers, min(max(args.timeout, 5.0), 60.0),
-                   args.postgres_url)
+                   args.replicas, args.workers, args.webhook_workers, bool(args.pin),
+                   min(max(args.timeout, 5.0), 60.0), args.postgres_url)
 
 
 # -- processes -------------------------------------------------------------------------------
@@ -202,6 +206,19 @@ class Processes:
             self.running[name] = process
             self.role[name] = role
         return process
+
+    def pin(self, cpus_of: Callable[[str], list[int]]) -> None:
+        """Run each process, with its children (gunicorn's workers, RQ's scheduler), on the CPUs
+        `cpus_of(its name)`."""
+        with self._lock:
+            items = list(self.running.items())
+        for name, process in items:
+            try:
+                parent = psutil.Process(process.pid)
+                for proc in (parent, *parent.children(recursive=True)):
+                    proc.cpu_affinity(cpus_of(name))
+            except psutil.Error:  # it exited meanwhile: check_alive reports that
+                pass
 
     def snapshot(self) -> list[tuple[str, str, int]]:
         with self._lock:
@@ -534,6 +551,7 @@ class Bench:
         self._rr = 0
         self.started = time.monotonic()
         self.notes: list[str] = []
+        self.placement = "not pinned: every process on every CPU"
 
     @property
     def public_base(self) -> str:
@@ -627,6 +645,19 @@ class Bench:
         self.processes.start("webhook", "webhook", [
             str(BIN / "gunicorn"), "--workers", str(self.cfg.webhook_workers), "--threads", "16",
             "--bind", f"127.0.0.1:{self.webhook_port}", "webhook.app:create_app()"], env)
+
+    def place(self, replicas: int) -> None:
+        """With one Rasa server measured, and BENCH_PIN, that server runs on a core of its own and
+        every other process of the benchmark (this one too) on the others: the layout README
+        advises, so that the bridge around Rasa does not take Rasa's core. With two, everything
+        runs everywhere (this machine has no cores to spare for them)."""
+        cores = list(range(psutil.cpu_count() or 1))
+        pinned = replicas == 1 and self.cfg.pin and len(cores) >= 2
+        rasa, others = (cores[-1:], cores[:-1]) if pinned else (cores, cores)
+        self.processes.pin(lambda name: rasa if name == "rasa-1" else others)
+        psutil.Process().cpu_affinity(others)  # the residents, the local Twilio; what this starts next
+        self.placement = (f"with 1 Rasa server: that server alone on CPU {rasa[0]}, every other process of the "
+                          f"benchmark on CPU {', '.join(map(str, others))}" if pinned else self.placement)
 
     def start_workers(self, replicas: int) -> list[str]:
         names = []
@@ -915,9 +946,11 @@ class Bench:
             await self.smoke()
 
             runs, serving = self.plan(), 1  # serving: the Rasa servers our workers are split between
+            self.place(serving)
             for run in runs:
-                if run.system == "ours" and run.replicas > serving:
+                if run.replicas > serving:
                     serving = run.replicas
+                    self.place(serving)
                     self.processes.stop(workers)
                     workers = self.start_workers(serving)
                     await self.wait_workers(workers)
@@ -1055,7 +1088,7 @@ class Bench:
                          "warmup": cfg.warmup, "idle_seconds": cfg.idle_seconds, "burst_seconds": cfg.burst_seconds,
                          "rasa_replicas": cfg.replicas, "rq_workers_per_rasa": cfg.workers_per_rasa,
                          "webhook": f"gunicorn, {cfg.webhook_workers} workers x 16 threads",
-                         "timeout_s": cfg.timeout, "messages_in_mix": len(self.mix),
+                         "timeout_s": cfg.timeout, "messages_in_mix": len(self.mix), "cpus": self.placement,
                          "numbers_per_resident": NUMBERS_PER_RESIDENT},
             "systems": list(groups.values()), "runs": [r.result for r in runs], "ratios": ratios,
             "cpu_ms_per_answer": {key: groups[key]["cpu_ms_per_answer"] for key in ("ours-1", "rest-1", "ours-2")
@@ -1151,7 +1184,7 @@ def render_text(report: dict[str, Any]) -> str:
     m = report["machine"]
     parts = [f"\nmake bench - {m['date']} - {m['cpu']}, {m['cores']} cores, {m['ram_gb']} GB RAM; "
              f"Python {m['python']}, Rasa {m['rasa']}; {m['database']}; load {m['load_before'][0]} before, "
-             f"{m['load_after'][0]} after",
+             f"{m['load_after'][0]} after; CPUs: {report['settings']['cpus']}",
              "", text_table(HEADER, table_rows(report)), "", "Targets:"]
     for c in report["targets"]:
         parts.append(f"  [{verdict(c['pass'])}] {c['target']}: {target_value(c)} (target {c['limit']})")
@@ -1222,7 +1255,8 @@ Re-run it and commit this file when the figures change.
   {' / '.join(map(str, m['load_after']))} (other work on the machine shares its {m['cores']} cores)
 - {s['concurrency']} simulated residents, closed loop, {s['warmup']:.0f} s warm-up + {s['seconds']:.0f} s measured
   per run; {rounds_text(s)}, interleaved; {s['messages_in_mix']} messages in the mix; runs with {servers},
-  {s['rq_workers_per_rasa']} RQ workers per Rasa server, webhook: {s['webhook']}; the whole run took
+  {s['rq_workers_per_rasa']} RQ workers per Rasa server, webhook: {s['webhook']}; CPUs: {s['cpus']};
+  the whole run took
   {report['total_s']:.0f} s (start-up {report['startup_s']:.0f} s)
 
 ## Results
