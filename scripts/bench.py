@@ -551,7 +551,6 @@ class Bench:
         self._rr = 0
         self.started = time.monotonic()
         self.notes: list[str] = []
-        self.placement = "not pinned: every process on every CPU"
 
     @property
     def public_base(self) -> str:
@@ -646,18 +645,21 @@ class Bench:
             str(BIN / "gunicorn"), "--workers", str(self.cfg.webhook_workers), "--threads", "16",
             "--bind", f"127.0.0.1:{self.webhook_port}", "webhook.app:create_app()"], env)
 
+    def rasa_core(self) -> int | None:
+        """The core Rasa server 1 has to itself while it is the one measured (BENCH_PIN), if any."""
+        cores = psutil.cpu_count() or 1
+        return cores - 1 if self.cfg.pin and cores >= 2 else None
+
     def place(self, replicas: int) -> None:
         """With one Rasa server measured, and BENCH_PIN, that server runs on a core of its own and
         every other process of the benchmark (this one too) on the others: the layout README
         advises, so that the bridge around Rasa does not take Rasa's core. With two, everything
         runs everywhere (this machine has no cores to spare for them)."""
         cores = list(range(psutil.cpu_count() or 1))
-        pinned = replicas == 1 and self.cfg.pin and len(cores) >= 2
-        rasa, others = (cores[-1:], cores[:-1]) if pinned else (cores, cores)
+        own = self.rasa_core() if replicas == 1 else None
+        rasa, others = ([own], [c for c in cores if c != own]) if own is not None else (cores, cores)
         self.processes.pin(lambda name: rasa if name == "rasa-1" else others)
         psutil.Process().cpu_affinity(others)  # the residents, the local Twilio; what this starts next
-        self.placement = (f"with 1 Rasa server: that server alone on CPU {rasa[0]}, every other process of the "
-                          f"benchmark on CPU {', '.join(map(str, others))}" if pinned else self.placement)
 
     def start_workers(self, replicas: int) -> list[str]:
         names = []
@@ -1088,7 +1090,8 @@ class Bench:
                          "warmup": cfg.warmup, "idle_seconds": cfg.idle_seconds, "burst_seconds": cfg.burst_seconds,
                          "rasa_replicas": cfg.replicas, "rq_workers_per_rasa": cfg.workers_per_rasa,
                          "webhook": f"gunicorn, {cfg.webhook_workers} workers x 16 threads",
-                         "timeout_s": cfg.timeout, "messages_in_mix": len(self.mix), "cpus": self.placement,
+                         "timeout_s": cfg.timeout, "messages_in_mix": len(self.mix),
+                         "cpus": placement_text(self.rasa_core()),
                          "numbers_per_resident": NUMBERS_PER_RESIDENT},
             "systems": list(groups.values()), "runs": [r.result for r in runs], "ratios": ratios,
             "cpu_ms_per_answer": {key: groups[key]["cpu_ms_per_answer"] for key in ("ours-1", "rest-1", "ours-2")
@@ -1228,6 +1231,14 @@ def replicas_text(r: dict[str, Any]) -> str:
     return f"x{r['throughput_2_vs_1_replicas_ours']} (ours), x{r['throughput_2_vs_1_replicas_rest']} (direct REST)"
 
 
+def placement_text(rasa_core: int | None) -> str:
+    if rasa_core is None:
+        return "not pinned: every process on every CPU"
+    others = ", ".join(str(c) for c in range(psutil.cpu_count() or 1) if c != rasa_core)
+    return (f"with 1 Rasa server: that server alone on CPU {rasa_core}, every other process of the benchmark "
+            f"on CPU {others}")
+
+
 def rounds_text(settings: dict[str, Any]) -> str:
     text = f"{settings['rounds']} rounds of the loaded runs with 1 Rasa server"
     return text + (f", {max(1, settings['rounds'] - 1)} with 2" if settings["rasa_replicas"] == 2 else "")
@@ -1256,8 +1267,7 @@ Re-run it and commit this file when the figures change.
 - {s['concurrency']} simulated residents, closed loop, {s['warmup']:.0f} s warm-up + {s['seconds']:.0f} s measured
   per run; {rounds_text(s)}, interleaved; {s['messages_in_mix']} messages in the mix; runs with {servers},
   {s['rq_workers_per_rasa']} RQ workers per Rasa server, webhook: {s['webhook']}; CPUs: {s['cpus']};
-  the whole run took
-  {report['total_s']:.0f} s (start-up {report['startup_s']:.0f} s)
+  the whole run took {report['total_s']:.0f} s (start-up {report['startup_s']:.0f} s)
 
 ## Results
 
