@@ -18,7 +18,7 @@ export RASA_TELEMETRY_ENABLED := false
 export PYTHONPATH := $(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install model migrate meetings staff-account staff-account-password run test validate test-stories pytest eval eval-cv compare-nlu bench lock clean
+.PHONY: help install model migrate meetings staff-account staff-account-password run test validate test-stories pytest eval calibrate-safety eval-cv compare-nlu bench lock clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -40,7 +40,7 @@ $(NPM_STAMP): package-lock.json
 browser-deps: $(NPM_STAMP) ## Debian's Chromium and axe-core (npm) for the chat widget's browser test
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(APT_INSTALL) chromium; }
 
-model: install ## train the Rasa model if config, domain or data changed (and only then)
+model: install ## train the Rasa model, the safety signal and the report kinds if their data changed (and only then)
 	$(PY) scripts/model.py
 
 migrate: install ## bring the database schema up to date (Alembic)
@@ -71,8 +71,11 @@ pytest: model browser-deps ## unit and integration tests (real Redis, Rasa serve
 
 test: validate test-stories pytest ## every test: data validation, Rasa stories, pytest
 
-eval: model ## NLU quality on the held-out set in tests/nlu/ (accuracy, F1, FAQ, entities, out-of-scope)
+eval: model ## what residents experience: tests/eval/ through the whole pipeline (safety tiers, stories, FAQ, out-of-domain), then the NLU on tests/nlu/ (~10 min; EVAL_SPLITS=dev to tune)
 	$(PY) scripts/evaluate.py
+
+calibrate-safety: model ## choose the safety signal's thresholds on the dev split of tests/eval/ (writes data/safety/thresholds.json)
+	$(PY) scripts/calibrate_safety.py
 
 eval-cv: install ## 5-fold cross-validation of the NLU on the training data (slow: trains 5 models)
 	$(RASA) test nlu --nlu data/nlu --config config.yml --cross-validation --folds 5 --out var/eval-cv

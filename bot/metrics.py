@@ -63,8 +63,9 @@ OUTBOUND = CounterSpec(
     "outbound_messages", "Outbound messages by channel and outcome: sent, recorded (development outbox), "
     "delivered (web chat), blocked (opted out), failed (given up); retrying counts each deferred attempt.",
     ("channel", "outcome"))
-SAFETY_FLAGS = CounterSpec("safety_flags", "Messages the safety screen flagged, by kind (emergency, crisis).",
-                           ("kind",))
+SAFETY_FLAGS = CounterSpec(
+    "safety_flags", "Messages the safety screen flagged, by event (emergency, crisis, possible_emergency, possible_crisis).",
+    ("kind",))
 DELIVERY_FAILURES = CounterSpec(
     "delivery_failures", "Twilio status callbacks reporting a message failed or undelivered, by Twilio error code.",
     ("status", "error_code"))

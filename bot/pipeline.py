@@ -27,7 +27,7 @@ from bot.private_answers import (
 from bot.rasa_client import RasaClient, RasaError
 from bot.reports.media import MediaIntake, MediaOutcome
 from bot.responses import ResponseCatalog
-from bot.safety import SafetyKind, SafetyScreen
+from bot.safety import SafetyKind, SafetyScreen, SafetyVerdict
 from bot.sms import Button, menu_choice, normalize_gsm, render_menu
 from bot.storage.consent import ConsentStore
 from bot.storage.conversations import ConversationStore
@@ -42,6 +42,17 @@ MAX_NLU_CHARS = 1000
 PHOTO_PAYLOAD = "/send_photo"
 LEAVE_FORM_PAYLOAD = "/leave_form"
 _LANGUAGE_PAYLOAD = re.compile(r'^/change_language\{\s*"language"\s*:\s*"(?P<lang>[a-z]{2})"\s*\}$')
+
+
+def _safety_answer(verdict: SafetyVerdict) -> str:
+    """The clear tier's answer: 911, 988, or 988 guidance for helping someone else."""
+    if verdict.kind is SafetyKind.CRISIS:
+        return "utter_crisis_other" if verdict.about_other else "utter_crisis"
+    return "utter_emergency"
+
+
+def _safety_line(verdict: SafetyVerdict) -> str:
+    return "utter_safety_line_crisis" if verdict.kind is SafetyKind.CRISIS else "utter_safety_line_emergency"
 
 
 class TurnDeferred(Exception):
@@ -146,23 +157,29 @@ class ConversationPipeline:
             self._conversations.flag(conversation.id, verdict.kind.value)
             metrics.safety_flag(verdict.kind.value)
             self._conversations.set_menu(conversation.id, None)
-            name = "utter_crisis" if verdict.kind is SafetyKind.CRISIS else "utter_emergency"
-            self.reply_with(conversation, name, language)
+            self.reply_with(conversation, _safety_answer(verdict), language)
             self._hand_off_flag(conversation, verdict.kind.value, language)
-            self._messages.mark_processed(message.id, intent=None, confidence=None, safety=verdict.kind.value)
+            self._messages.mark_processed(message.id, intent=None, confidence=None, safety=verdict.event)
             log.warning("safety flag on conversation %s (rule %s)", conversation.id, verdict.rule)
             return
+        # Possible danger: the normal answer, then one 911/988 line; staff see the event.
+        event = verdict.event
+        if event is not None:
+            metrics.safety_flag(event)
+            log.info("possible danger on conversation %s (score %s)", conversation.id, verdict.score)
 
         if opted_out:
             # Nothing can reach an opted-out number; keep the message for staff, skip the turn.
-            self._messages.mark_processed(message.id)
+            self._messages.mark_processed(message.id, safety=event)
             return
 
         held = context.held
         if held is not None:
             if not wants_assistant(text):
                 self._take_photos(message)  # kept for staff, like the words
-                self._messages.mark_processed(message.id)
+                if event is not None:
+                    self.reply_with(conversation, _safety_line(verdict), language)
+                self._messages.mark_processed(message.id, safety=event)
                 self._handoffs.resident_wrote(held)  # type: ignore[union-attr]
                 return
             self._handoffs.resolve(held.id, by="resident")  # type: ignore[union-attr]
@@ -215,6 +232,9 @@ class ConversationPipeline:
             rendered = self._render(conversation, body, bot_message.buttons, language)
             if rendered.strip() or bot_message.buttons:
                 replies.append((rendered, bot_message.buttons))
+        if event is not None:
+            line = self._catalog.render(_safety_line(verdict), self.slots(language))
+            replies.append((self._render(conversation, line.text, (), language), ()))
         # The turn's outcome in one transaction: what the conversation now expects, its menu and
         # the replies; then they are sent, and the message is marked handled (see `_handle`'s start).
         with self._transaction():
@@ -224,7 +244,7 @@ class ConversationPipeline:
                 self._conversations.set_menu(conversation.id, offered or None)
             recorded = self._outbound.record_replies(conversation, message.id, replies, turn.intent, turn.confidence)
         self._outbound.release_replies(conversation, recorded)
-        self._messages.mark_processed(message.id, intent=turn.intent, confidence=turn.confidence)
+        self._messages.mark_processed(message.id, intent=turn.intent, confidence=turn.confidence, safety=event)
 
     def _hand_off_flag(self, conversation: Conversation, reason: str, language: str) -> None:
         """A safety flag puts the conversation at the top of the staff queue. The resident hears

@@ -30,12 +30,14 @@ The verdict carries the kind and the id of the rule, never any of the message's 
 """
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from itertools import product
-from typing import Iterable
+from pathlib import Path
+from typing import Iterable, Protocol
 
 
 class SafetyKind(str, Enum):
@@ -43,17 +45,84 @@ class SafetyKind(str, Enum):
     CRISIS = "crisis"
 
 
+class SafetyTier(str, Enum):
+    CLEAR = "clear"  # the 911/988 answer replaces everything, staff are flagged
+    POSSIBLE = "possible"  # the normal answer plus one 911/988 line, a safety event staff see
+
+
 @dataclass(frozen=True)
 class SafetyVerdict:
     kind: SafetyKind | None  # None = safe
-    rule: str | None  # id of the matching rule (from RULE_IDS), never the message text
+    rule: str | None  # id of the matching rule (from RULE_IDS) or "signal", never the message text
+    tier: SafetyTier = SafetyTier.CLEAR
+    about_other: bool = False  # a crisis of someone else's: 988 guidance for helping them
+    score: float | None = None  # the learned signal's danger probability, when it decided
 
     @property
     def flagged(self) -> bool:
-        return self.kind is not None
+        """Clear danger: the safety answer takes the conversation over."""
+        return self.kind is not None and self.tier is SafetyTier.CLEAR
+
+    @property
+    def possible(self) -> bool:
+        return self.kind is not None and self.tier is SafetyTier.POSSIBLE
+
+    @property
+    def event(self) -> str | None:
+        """What the transcript records: "emergency", "crisis", "possible_emergency"..."""
+        if self.kind is None:
+            return None
+        return self.kind.value if self.tier is SafetyTier.CLEAR else f"possible_{self.kind.value}"
 
 
 SAFE = SafetyVerdict(kind=None, rule=None)
+
+
+@dataclass(frozen=True)
+class DangerScore:
+    """The learned signal's probabilities that a message describes an emergency now, or a crisis."""
+    emergency: float
+    crisis: float
+
+    @property
+    def danger(self) -> float:
+        return self.emergency + self.crisis
+
+    @property
+    def kind(self) -> SafetyKind:
+        return SafetyKind.CRISIS if self.crisis >= self.emergency else SafetyKind.EMERGENCY
+
+
+# How sure the signal must be of the other kind to change a rule's kind (emergency <-> crisis).
+KIND_SWITCH = 0.6
+# The signal decides alone only from this many words: shorter messages are mostly answers to a
+# form's question ("just me", "2 adults"), and short danger ("help me", "fire!") is the rules'.
+MIN_SIGNAL_WORDS = 3
+
+
+class DangerSignal(Protocol):
+    def score(self, text: str) -> DangerScore: ...
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Chosen on the evaluation sets' dev split (`make calibrate-safety`, data/safety/thresholds.json):
+    at or above `clear` the signal alone takes over (high precision); at or above `possible` it adds
+    the one-line 911/988 reminder to the normal answer (high recall)."""
+    clear: float = 0.9
+    possible: float = 0.5
+    # A rule that fires on a message the signal finds plainly safe ("the fire dept already put
+    # out the dumpster fire...") gives the possible tier: the 911/988 line, not the takeover.
+    rule_veto: float = 0.0
+
+    @classmethod
+    def load(cls, path: Path) -> "Thresholds":
+        try:
+            stored = json.loads(path.read_text(encoding="utf-8"))
+            return cls(clear=float(stored["clear"]), possible=float(stored["possible"]),
+                       rule_veto=float(stored.get("rule_veto", 0.0)))
+        except (OSError, ValueError, KeyError, TypeError):
+            return cls()
 
 
 @dataclass(frozen=True)
@@ -130,6 +199,16 @@ _VETO_SOURCES: dict[str, tuple[str, ...]] = {
         r"(?:\w+ )?(?:dias?|semanas?|mes|meses|anos?|tiempo)\b",
         r"\bya (?:paso|todo esta tranquilo|esta tranquilo|se fue|se fueron|termino)\b",
         r"\bnadie (?:salio|resulto|esta|quedo) herido\b",
+        # handled: the responders came, it is out, they were found
+        r"\b(?:already|just) (?:put (?:it |the fire )?out|came (?:and went|and left)?|been here|left|handled it|"
+        r"took (?:him|her|them) to the hospital)\b",
+        r"\b(?:fire (?:dept|department)|firefighters|paramedics|the ambulance|officers|police) "
+        r"(?:already|have already|came and|were here|put it out)\b",
+        r"\b(?:we|they) found (?:him|her|them)\b|\bback in (?:january|february|march|april|may|june|july|august|"
+        r"september|october|november|december|the spring|the summer|the fall|the winter)\b",
+        r"\bya (?:lo|la|los) apagaron\b|\bya se (?:acabo|apago|lo llevaron|la llevaron)\b|\bya (?:lo|la) encontramos\b",
+        r"\bya (?:le |les )?(?:llame|hable|marque) al 911\b|\bya (?:vino|vinieron|llego|llegaron) (?:la|el|los|las) "
+        r"(?:policia|bomberos|ambulancia|paramedicos|patrulla)\b|\bla ambulancia se (?:lo|la) llevo\b",
     ),
     # Asking what to do in general, or whether something is allowed: an FAQ, not a report.
     "howto": (
@@ -286,7 +365,7 @@ _PRESENT = re.compile(
     r"\b(?:right now|just now|as we speak|currently|at the moment|at this moment|this minute|hurry|asap|"
     r"still (?:here|there|inside|in|around|outside|at|on|nearby|going|happening|hitting|beating|there|"
     r"in it|in the|in my)|is happening|are happening|happening now|in progress|"
-    r"ahorita|ahora mismo|en este momento|todavia (?:esta|estan|sigue|siguen)|sigue (?:aqui|ahi|afuera|"
+    r"ahorita|ahorita mismo|ya mero|ahora mismo|en este momento|en estos momentos|todavia (?:esta|estan|sigue|siguen)|sigue (?:aqui|ahi|afuera|"
     r"adentro|en)|siguen (?:aqui|ahi|afuera|adentro|en)|rapido|urgente)\b"
 )
 _OVERRIDABLE = frozenset({"past", "howto"})
@@ -951,13 +1030,34 @@ def _clauses(text: str) -> list[str]:
 # -- the screen ----------------------------------------------------------------------------
 
 class SafetyScreen:
-    """Screens one message; stateless, cheap, safe on any input."""
+    """Screens one message; stateless, cheap, safe on any input.
+
+    The rules first: a rule that fires is clear danger, unless the learned signal (when given,
+    bot/safety_signal.py) finds the message plainly safe, which makes it possible danger. Where
+    no rule fires, the signal's danger probability against the calibrated thresholds: clear,
+    possible or safe. Without a signal (no trained model) the rules alone answer."""
+
+    def __init__(self, signal: DangerSignal | None = None, thresholds: Thresholds | None = None) -> None:
+        self._signal = signal
+        self._thresholds = thresholds or Thresholds()
+
+    @property
+    def learned(self) -> bool:
+        return self._signal is not None
 
     def screen(self, text: str) -> SafetyVerdict:
         if not isinstance(text, str):
             text = "" if text is None else str(text)
         if not text or text.isspace():
             return SAFE
+        verdict = self.rules(text)
+        if self._signal is not None:
+            verdict = self._weighed(text, verdict)
+        if verdict.kind is SafetyKind.CRISIS:
+            return replace(verdict, about_other=about_someone_else(text))
+        return verdict
+
+    def rules(self, text: str) -> SafetyVerdict:
         variants = [(variant, _clauses(variant)) for variant in _variants(text)]
         for rules in (CRISIS_RULES, EMERGENCY_RULES):
             for rule in rules:
@@ -966,6 +1066,49 @@ class SafetyScreen:
                         if rule.pattern.search(clause) and not _vetoed(rule, clause, variant):
                             return SafetyVerdict(kind=rule.kind, rule=rule.id)
         return SAFE
+
+    def _weighed(self, text: str, by_rules: SafetyVerdict) -> SafetyVerdict:
+        assert self._signal is not None
+        score = self._signal.score(text)
+        if by_rules.kind is not None:
+            if score.danger < self._thresholds.rule_veto:
+                return replace(by_rules, tier=SafetyTier.POSSIBLE, score=round(score.danger, 3))
+            if score.kind is not by_rules.kind and max(score.emergency, score.crisis) >= KIND_SWITCH:
+                # The rule's words, the signal's reading of the whole: "how many pills would it take
+                # to not wake up" is a crisis (988), "he threatened to kill me" an emergency (911).
+                return replace(by_rules, kind=score.kind, score=round(score.danger, 3))
+            return by_rules
+        if len(normalize(text).split()) < MIN_SIGNAL_WORDS:
+            return SAFE  # "just me", "solo yo", "i dont know": a form's answer, too short to read danger in
+        if score.danger >= self._thresholds.clear:
+            tier = SafetyTier.CLEAR
+        elif score.danger >= self._thresholds.possible:
+            tier = SafetyTier.POSSIBLE
+        else:
+            return SAFE
+        return SafetyVerdict(kind=score.kind, rule="signal", tier=tier, score=round(score.danger, 3))
+
+
+# Someone else's crisis: the resident is helping a friend, a child, a partner. Read on the
+# normalised text; the first person speaking of their own wish to die wins ("my friend says i
+# should get help, i want to die" is the resident's own crisis).
+_OTHER_PERSON = re.compile(
+    rf"\b(?:my|our|his|her|a|the) (?:\w+ )?{_KIN}\b|\b(?:he|she|hes|shes|they|theyre|him)\b|"
+    rf"\b(?:mi|mis|su|sus|un|una|el|la) (?:\w+ )?{_ES_FAMILIA}\b|\b(?:el|ella|ellos)\b"
+)
+_OWN_CRISIS = re.compile(
+    r"\b(?:i|im|i am|me|myself|ive|i have|i feel|i dont|i cant|i wanna|i want|i will|i wont|ill)\b.{0,40}"
+    r"\b(?:die|dying|dead|kill|end it|end my|suicide|suicidal|hurt myself|cut|cutting|live|alive|anymore|"
+    r"overdose|pills|jump|better off|disappear|goodbye|no point)\b|"
+    r"\b(?:me quiero|quiero|me voy a|yo)\b.{0,40}\b(?:morir|matar|suicidar|desaparecer|cortar|vivir)\b|"
+    r"\bya no (?:aguanto|puedo mas|quiero vivir)\b|\bmyself\b|\bmi vida\b"
+)
+
+
+def about_someone_else(text: str) -> bool:
+    """True when the crisis described is another person's (see `_OTHER_PERSON`)."""
+    normal = normalize(text)
+    return bool(_OTHER_PERSON.search(normal)) and not _OWN_CRISIS.search(normal)
 
 
 def _vetoed(rule: Rule, clause: str, message: str) -> bool:

@@ -43,8 +43,10 @@ from bot.outbound import DevOutboxGateway, OutboundService, SendError, SmsGatewa
 from bot.pipeline import ConversationPipeline, PipelineConfig
 from bot.rasa_client import RasaClient
 from bot.responses import ResponseCatalog
-from bot.safety import SafetyScreen
-from bot.settings import Settings
+from bot.safety import SafetyScreen, Thresholds
+from bot.reports.kinds import process_kinds
+from bot.safety_signal import process_signal
+from bot.settings import ROOT, Settings
 from bot.storage.consent import ConsentStore
 from bot.storage.conversations import ConversationStore
 from bot.storage.database import Database
@@ -116,7 +118,8 @@ class Services:
 
         return ReportService(self.report_store, self.conversations, ServiceArea.from_profile(self.profile),
                              self.clock, self.profile.timezone, forwards=self.report_system.forwards,
-                             media=self.media, on_held=held)
+                             media=self.media, on_held=held,
+                             kinds=lambda: process_kinds(ROOT / "data", self.settings.report_kinds_model))
 
     @cached_property
     def photo_links(self) -> PhotoLinks:
@@ -199,7 +202,14 @@ class Services:
 
     @cached_property
     def safety(self) -> SafetyScreen:
-        return SafetyScreen()
+        """The rules and the learned signal. Without training data (a trimmed image), the rules
+        alone: they never need a model, and the signal only adds to them."""
+        s = self.settings
+        data_dir = ROOT / "data"
+        if not (data_dir / "safety").is_dir():
+            logging.getLogger(__name__).warning("no data/safety: the safety screen runs on its rules alone")
+            return SafetyScreen()
+        return SafetyScreen(process_signal(data_dir, s.safety_model), Thresholds.load(s.safety_thresholds))
 
     @cached_property
     def gateway(self) -> SmsGateway:

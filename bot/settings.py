@@ -120,6 +120,12 @@ class Settings:
     sender_id_key: str = DEV_SENDER_ID_KEY
     department_profile: Path = ROOT / "department.yml"
     domain_path: Path = ROOT / "domain.yml"
+    # The safety screen's learned signal (bot/safety_signal.py): trained from data/ by `make model`
+    # (or at start when missing or stale), and its two thresholds, chosen by `make calibrate-safety`.
+    safety_model: Path = ROOT / "models" / "safety.pkl"
+    safety_thresholds: Path = ROOT / "data" / "safety" / "thresholds.json"
+    # Which kind of report a story tells (bot/reports/kinds.py): trained like the safety signal.
+    report_kinds_model: Path = ROOT / "models" / "report_kinds.pkl"
     queue_name: str = "inbound"
     dedupe_ttl_seconds: int = 48 * 3600
     rate_limit_count: int = 12
@@ -223,6 +229,9 @@ class Settings:
             sender_id_key=env.get("SENDER_ID_KEY") or base.sender_id_key,
             department_profile=Path(env.get("DEPARTMENT_PROFILE") or base.department_profile),
             domain_path=Path(env.get("DOMAIN_PATH") or base.domain_path),
+            safety_model=Path(env.get("SAFETY_MODEL") or base.safety_model),
+            safety_thresholds=Path(env.get("SAFETY_THRESHOLDS") or base.safety_thresholds),
+            report_kinds_model=Path(env.get("REPORT_KINDS_MODEL") or base.report_kinds_model),
             queue_name=env.get("QUEUE_NAME") or base.queue_name,
             dedupe_ttl_seconds=_int(env, "DEDUPE_TTL_SECONDS", base.dedupe_ttl_seconds),
             rate_limit_count=_int(env, "RATE_LIMIT_COUNT", base.rate_limit_count),

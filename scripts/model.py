@@ -1,7 +1,9 @@
-"""Train the Rasa model only when its inputs changed: `python scripts/model.py`.
+"""Train the models only when their inputs changed: `python scripts/model.py`.
 
-The fingerprint covers config.yml, domain.yml, everything under data/, our custom NLU
+The Rasa model's fingerprint covers config.yml, domain.yml, everything under data/, our custom NLU
 components (nlu_components/) and the Rasa version. The model is models/assistant.tar.gz; the fingerprint sits beside it.
+The safety screen's learned signal (bot/safety_signal.py) and the report kinds (bot/reports/kinds.py)
+take seconds to train: models/safety.pkl and models/report_kinds.pkl, retrained when their data changed.
 """
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 from importlib.metadata import version
 from pathlib import Path
 
@@ -26,7 +29,22 @@ def fingerprint() -> str:
     return digest.hexdigest()
 
 
+def classifiers() -> None:
+    """The safety signal and the report kinds: seconds each, retrained only when data changed."""
+    sys.path.insert(0, str(ROOT))
+    from bot.reports.kinds import process_kinds
+    from bot.safety_signal import process_signal
+    from bot.settings import Settings
+
+    settings = Settings.from_env()
+    started = time.monotonic()
+    process_signal(ROOT / "data", settings.safety_model)
+    process_kinds(ROOT / "data", settings.report_kinds_model)
+    print(f"safety signal and report kinds ready ({time.monotonic() - started:.1f} s)")
+
+
 def main() -> int:
+    classifiers()
     wanted = fingerprint()
     if MODEL.exists() and FINGERPRINT.exists() and FINGERPRINT.read_text().strip() == wanted:
         print(f"model is up to date ({MODEL.relative_to(ROOT)})")

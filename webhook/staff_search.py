@@ -1,4 +1,4 @@
-"""All conversations, searchable: date, channel, handed off, flagged, text. Contacts masked."""
+"""All conversations, searchable: date, channel, handed off, flagged, safety events, text. Contacts masked."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
@@ -37,7 +37,8 @@ def parse() -> tuple[ConversationFilter, dict[str, str], int]:
     start, end = day_range(values, _services().profile.timezone, kept)
     wanted = ConversationFilter(text=text or None, channel=channel or None, active_from=start, active_until=end,
                                 handed_off=yes_no(values, "handed_off", kept), open_handoff=yes_no(values, "open", kept),
-                                flagged=yes_no(values, "flagged", kept))
+                                flagged=yes_no(values, "flagged", kept),
+                                safety_event=yes_no(values, "safety", kept))
     return wanted, kept, page_arg(values)
 
 

@@ -22,6 +22,7 @@ class ConversationFilter:
     handed_off: bool | None = None  # ever handed to staff
     open_handoff: bool | None = None
     flagged: bool | None = None
+    safety_event: bool | None = None  # any message the safety screen marked, of either tier
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,9 @@ class ConversationSearch:
             statement = statement.where(Conversation.channel == wanted.channel)
         if wanted.flagged is not None:
             statement = statement.where(Conversation.flagged.is_(wanted.flagged))
+        if wanted.safety_event is not None:
+            marked = exists().where(Message.conversation_id == Conversation.id, Message.safety.is_not(None))
+            statement = statement.where(marked if wanted.safety_event else ~marked)
         if wanted.handed_off is not None:
             ever = exists().where(Handoff.conversation_id == Conversation.id)
             statement = statement.where(ever if wanted.handed_off else ~ever)

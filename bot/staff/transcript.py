@@ -59,10 +59,19 @@ def contact(conversation: Conversation, level: str) -> str:
 def _message_entry(message: Message, replied_by: Mapping[int, str]) -> Entry:
     if message.direction == "in":
         return Entry(message.created_at, "resident", message.text, intent=message.intent,
-                     confidence=message.confidence, status=f"flagged: {message.safety}" if message.safety else "",
+                     confidence=message.confidence, status=safety_label(message.safety),
                      media=message.num_media or 0, private=message.intent == PRIVATE_NAME_INTENT)
     kind = message.author if message.author in ("assistant", "staff", "system") else "assistant"
     return Entry(message.created_at, kind, message.text, who=replied_by.get(message.id, ""), status=message.status)
+
+
+def safety_label(event: str | None) -> str:
+    """"flagged: emergency" (the 911/988 answer took over) or "safety event: possible crisis"."""
+    if not event:
+        return ""
+    if event.startswith("possible_"):
+        return f"safety event: possible {event.removeprefix('possible_')}"
+    return f"flagged: {event}"
 
 
 def _handoff_events(handoff: Handoff, names: Mapping[int, str]) -> Iterable[Entry]:

@@ -55,7 +55,7 @@ class Message(Base):
     num_media = Column(Integer, nullable=False, default=0)
     intent = Column(String(64), nullable=True)
     confidence = Column(Float, nullable=True)
-    safety = Column(String(16), nullable=True)
+    safety = Column(String(32), nullable=True)  # emergency | crisis | possible_emergency | possible_crisis
     attempts = Column(Integer, nullable=False, default=0)
     error = Column(String(255), nullable=True)
     # Outbound only: JSON list of {title, payload} offered with the message. SMS shows them

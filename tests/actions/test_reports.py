@@ -344,11 +344,11 @@ def test_status_without_a_reference_lists_recent_reports_of_the_type_named(world
                                                     f"{noise.reference} Noise: received, not yet reviewed."]
 
 
-def test_a_description_that_sounds_like_danger_is_kept_with_the_911_line(world: World) -> None:
+def test_a_description_that_sounds_like_danger_is_kept_as_the_answer(world: World) -> None:
+    """Danger is the worker's safety screen's to answer, before NLU; the form keeps the words."""
     text = "a man was pulling on car door handles down the block"
-    messages, slots = validate(world, "incident_description", text, intent="emergency", confidence=0.9,
+    messages, slots = validate(world, "incident_description", text, intent="report_incident", confidence=0.9,
                                incident_type="suspicious_activity")
-    assert [m["response"] for m in messages] == ["utter_emergency"] and slots["incident_description"] == text
-    messages, slots = validate(world, "incident_description", "i feel like hurting myself", intent="crisis",
-                               confidence=0.95, incident_type="noise")
-    assert [m["response"] for m in messages] == ["utter_crisis"]
+    assert messages == [] and slots["incident_description"] == text
+
+

@@ -155,8 +155,8 @@ def test_normalize_flattens_what_residents_and_phones_do_to_text() -> None:
 
 # -- the verdict ---------------------------------------------------------------------------
 
-def test_verdict_is_a_frozen_kind_and_rule_id_only() -> None:
-    assert [f.name for f in dataclasses.fields(SafetyVerdict)] == ["kind", "rule"]
+def test_verdict_is_frozen_and_holds_no_text() -> None:
+    assert [f.name for f in dataclasses.fields(SafetyVerdict)] == ["kind", "rule", "tier", "about_other", "score"]
     verdict = SCREEN.screen("someone is breaking into my house right now")
     with pytest.raises(dataclasses.FrozenInstanceError):
         verdict.kind = None  # type: ignore[misc]

@@ -33,6 +33,7 @@ def _entries() -> list[Entry]:
         _message(4, "in", "=HYPERLINK(\"http://evil\")", intent="nlu_fallback", confidence=0.2),
         _message(5, "out", "Officer Diaz here.", author="staff", status="sent"),
         _message(6, "in", "someone is breaking in", safety="emergency"),
+        _message(11, "in", "my dad fell and can't get up", safety="possible_emergency"),
     ]
     handoff = Handoff(id=3, conversation_id=7, reason="requested", priority=3, holds=True, state="resolved",
                       created_at=T0 + timedelta(minutes=4), claimed_at=T0 + timedelta(minutes=4, seconds=30),
@@ -44,12 +45,13 @@ def _entries() -> list[Entry]:
 def test_everything_in_time_order_with_who_and_what_the_assistant_understood() -> None:
     entries = _entries()
     assert [e.kind for e in entries] == ["resident", "assistant", "resident", "resident", "event", "event",
-                                         "staff", "note", "resident", "event"]
+                                         "staff", "note", "resident", "event", "resident"]
     assert entries[0].intent == "greet" and entries[0].confidence == 0.91
     assert entries[5].text == "Claimed" and entries[5].who == "diaz"
     assert entries[6].who == "diaz" and entries[6].status == "sent"
     assert entries[8].status == "flagged: emergency"
     assert entries[9].text.startswith("Resolved") and entries[9].who == "diaz"
+    assert entries[10].status == "safety event: possible emergency"  # the 911 line was added, no takeover
 
 
 def test_masked_keeps_the_last_four_digits_and_hides_names_and_email() -> None:

@@ -350,8 +350,15 @@ def test_search_by_text_channel_flag_and_handoff(staff, services: Services, cloc
     assert ids("channel=web") == {web.id}
     assert ids("flagged=yes") == {web.id} and ids("flagged=no") == {lawn}
     assert ids("handed_off=yes") == {lawn} and ids("open=yes") == {lawn}
+    assert ids("safety=yes") == set()
+    # a possible-danger event (the normal answer plus the 911 line) is found without a flag
+    [inbound] = [m for m in services.messages.transcript(lawn) if m.direction == "in"][:1]
+    services.messages.mark_processed(inbound.id, safety="possible_emergency")
+    assert ids("safety=yes") == {lawn} and ids("safety=no") == {web.id} and ids("flagged=yes") == {web.id}
+    page = html(client.get(f"/staff/conversations/{lawn}", headers=HTML))
+    assert "safety event: possible emergency" in page
     assert ids("from=2026-11-25") == set() and ids("from=2026-11-24&to=2026-11-24") == {lawn, web.id}
-    for bad in ("channel=fax", "from=yesterday", "flagged=maybe", "page=0", "q=" + "x" * 201):
+    for bad in ("channel=fax", "from=yesterday", "flagged=maybe", "safety=maybe", "page=0", "q=" + "x" * 201):
         assert client.get(f"/staff/conversations?{bad}", headers=HTML).status_code == 400, bad
     assert "***-***-0142" in html(client.get("/staff/conversations", headers=HTML))
 

@@ -1,0 +1,90 @@
+"""A small text classifier trained from the repository's own data: character n-grams (2-5,
+inside word boundaries: typos, Spanish endings, "helppp") and words and word pairs, over a
+normalised text; a logistic regression (scikit-learn, which Rasa already brings), whose
+probabilities calibrated thresholds are chosen on.
+
+It serves two dedicated questions that Rasa's intent classifier should not answer alone: is
+this message about danger (bot/safety_signal.py), and which kind of report is this story
+(bot/reports/kinds.py). Training takes seconds, so a model is never committed: it is trained
+by `make model`, cached under models/ with the fingerprint of its data, and retrained when
+the data changed.
+"""
+from __future__ import annotations
+
+import hashlib
+import pickle
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+FORMAT_VERSION = "text-classifier-1"  # bump when the features or the model change: caches retrain
+
+
+def fingerprint(files: Sequence[Path], salt: str = "") -> str:
+    digest = hashlib.sha256(f"{FORMAT_VERSION}\0{salt}".encode())
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+class TextClassifier:
+    def __init__(self, model: Any, fingerprint: str = "") -> None:
+        self._model = model
+        self.fingerprint = fingerprint
+        self.classes: list[str] = [str(c) for c in model.classes_]
+
+    @classmethod
+    def train(cls, examples: Sequence[tuple[str, str]], preprocessor: Callable[[str], str],
+              fingerprint: str = "", c: float = 8.0) -> "TextClassifier":
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import FeatureUnion, make_pipeline
+
+        features = FeatureUnion([
+            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True,
+                                      preprocessor=preprocessor, max_features=300_000)),
+            ("words", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
+                                      preprocessor=preprocessor, token_pattern=r"(?u)\b\w+\b")),
+        ])
+        model = make_pipeline(features, LogisticRegression(C=c, class_weight="balanced", max_iter=3000))
+        model.fit([text for text, _ in examples], [label for _, label in examples])
+        return cls(model, fingerprint)
+
+    def probabilities(self, texts: Sequence[str]) -> list[dict[str, float]]:
+        rows = self._model.predict_proba(list(texts))
+        return [{label: float(p) for label, p in zip(self.classes, row)} for row in rows]
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_bytes(pickle.dumps({"fingerprint": self.fingerprint, "model": self._model}))
+        temporary.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "TextClassifier":
+        # The file is ours (models/, written by `make model`), never an upload: pickle is safe here.
+        stored = pickle.loads(path.read_bytes())
+        return cls(stored["model"], stored.get("fingerprint", ""))
+
+
+_loaded: dict[Path, TextClassifier] = {}
+
+
+def load_or_train(path: Path, wanted: str, train: Callable[[], TextClassifier]) -> TextClassifier:
+    """The model at `path` if it was trained on today's data (`wanted` fingerprint), else a new one,
+    saved there. Kept once per process (the tests build many Services; a worker builds one)."""
+    key = path.resolve()
+    cached = _loaded.get(key)
+    if cached is not None and cached.fingerprint == wanted:
+        return cached
+    classifier: TextClassifier | None = None
+    if path.exists():
+        try:
+            classifier = TextClassifier.load(path)
+        except (OSError, pickle.UnpicklingError, KeyError, ValueError, AttributeError, EOFError, ImportError):
+            classifier = None
+    if classifier is None or classifier.fingerprint != wanted:
+        classifier = train()
+        classifier.fingerprint = wanted
+        classifier.save(path)
+    _loaded[key] = classifier
+    return classifier
