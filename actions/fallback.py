@@ -23,9 +23,9 @@ LABELS_RESPONSE = "utter_menu_labels"
 # Guesses below this confidence are noise, not worth a menu line.
 MIN_GUESS_CONFIDENCE = 0.1
 MAX_GUESSES = 2
-# Never offered as a guess: nothing to do, or handled before NLU (safety screen).
+# Never offered as a guess: nothing to do, or only from buttons and the pipeline.
 NOT_OFFERED = {"nlu_fallback", "out_of_scope", "greet", "goodbye", "thank", "affirm", "deny",
-               "emergency", "crisis", "change_language", "choose_topic", "leave_form", "inform_name",
+               "change_language", "choose_topic", "leave_form", "inform_name",
                "confirm_unregister", "keep_signup", "send_photo"}
 
 
@@ -59,6 +59,18 @@ def guesses(latest: Dict[Text, Any], labels: Dict[Text, Text]) -> List[Dict[Text
     return buttons
 
 
+def ask_what_they_meant(dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> None:
+    """"Did you mean ...?" with the latest message's best guesses and "Something else"."""
+    labels = menu_labels(domain, tracker.get_slot("language"))
+    buttons = guesses(tracker.latest_message or {}, labels)
+    if not buttons:
+        # Nothing plausible to offer: the menu of everything is the better answer.
+        dispatcher.utter_message(response="utter_fallback_menu")
+        return
+    buttons.append({"title": labels.get("something_else", "Something else"), "payload": "/help"})
+    dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
+
+
 class ActionSuggestIntents(Action):
     def name(self) -> Text:
         return "action_suggest_intents"
@@ -66,14 +78,7 @@ class ActionSuggestIntents(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        labels = menu_labels(domain, tracker.get_slot("language"))
-        buttons = guesses(tracker.latest_message or {}, labels)
-        if not buttons:
-            # Nothing plausible to offer: the menu of everything is the better answer.
-            dispatcher.utter_message(response="utter_fallback_menu")
-            return []
-        buttons.append({"title": labels.get("something_else", "Something else"), "payload": "/help"})
-        dispatcher.utter_message(response="utter_did_you_mean", buttons=buttons)
+        ask_what_they_meant(dispatcher, tracker, domain)
         return []
 
 

@@ -2,10 +2,13 @@
 not, follow-up texts (SMS), then a summary to confirm.
 
 - `action_start_report` clears the last report's answers and fills what the first message
-  already said ("graffiti on the wall behind 5th and main": type and place).
+  already said ("graffiti on the wall behind 5th and main": type and place). A story that does
+  not name its type gets it from bot/reports/kinds.py ("they sprayed big letters on my fence":
+  graffiti); a message that reads as no report at all ends the form at once.
 - `validate_report_incident_form` reads each answer for the slot being asked. At the summary,
   "no, it was on 6th street" corrects the place (or the type, or the time) and asks again.
-- A place outside the department's area ends the form with the right agency's contact.
+- A place or topic outside the department's ends the form with the right agency's contact
+  (slot `incident_outside`, which also ends it for a message that is no report).
 - Suspicious activity: the form asks what the person did, not what they look like; a second
   appearance-only answer is kept for staff review (bot/reports/review.py).
 - `action_submit_report` stores the report (bot/reports/service.py) and gives the reference.
@@ -23,11 +26,13 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.forms import FormValidationAction
 
 from actions.reports import (
-    OTHER_TYPE, REPORT_FORM_SLOTS, REPORT_TYPES, ReportAction, default_report_service, report_words, type_label, yes_no_buttons,
+    REPORT_FORM_SLOTS, ReportAction, default_report_service, report_words, type_label, yes_no_buttons,
 )
+from actions.fallback import ask_what_they_meant
 from actions.signup_form import latest_text, yes_no
 from bot.meetings.filters import fold
 from bot.private_answers import QUESTION_CONFIDENCE
+from bot.reports.kinds import OTHER_TYPE, REPORT_TYPES
 from bot.reports.places import Place
 from bot.reports.review import TYPES_CHECKED, appearance_only
 from bot.reports.service import ReportDraft, ReportService
@@ -39,15 +44,13 @@ UNKNOWN_TIME = "unknown"
 # Intents that mean "that was not my answer" while the form asks something. report_incident is
 # not one: "graffiti on the wall behind 5th" answers the form's questions.
 INTERRUPTIONS = frozenset({
-    "faq", "help", "request_human", "bot_challenge", "leave_form", "check_report_status", "emergency", "crisis",
+    "faq", "help", "request_human", "bot_challenge", "leave_form", "check_report_status",
     "change_language", "list_meetings", "signup_meeting", "my_signups",
 })
-# A description is free text: only a clear request to stop or talk to someone breaks it. What
-# happened often sounds like danger to the model ("pulling on car door handles"): the answer is
-# kept and the 911 (or 988) line is given with the next question. The deterministic safety
-# screen has already answered anything that reads like danger now, before NLU.
+# A description is free text: only a clear request to stop or talk to someone breaks it. The
+# worker's safety screen has already answered anything that reads like danger, before NLU (and
+# added its 911/988 line to this answer when the danger is only possible).
 DESCRIPTION_BREAKS = frozenset({"help", "request_human", "bot_challenge", "leave_form"})
-SAFETY_INTENTS = {"emergency": "utter_emergency", "crisis": "utter_crisis"}
 CORRECTION = re.compile(r"^(?:no|nope|actually|wait|sorry|correction|i meant|not|perdon|en realidad|no fue|fue)\b")
 DONT_KNOW = re.compile(r"\b(?:(?:i )?(?:do ?n[o']?t|dont) know|idk|not sure|no idea|no se|ni idea|no estoy segur[oa])\b")
 SKIP_PHOTO = re.compile(r"\b(?:skip|no photos?|no pics?|no pictures?|none|sin fotos?|no tengo|saltar)\b")
@@ -129,7 +132,13 @@ class ActionStartReport(ReportAction, Action):
             dispatcher.utter_message(response="utter_report_other_agency", agency=agency.name,
                                      agency_phone=agency.phone)
             return events + [SlotSet("incident_outside", True)]
-        kind = type_from(tracker)
+        named = type_from(tracker)
+        if named is None and not text.startswith("/") and not service.reads_as_report(text):
+            # The NLU took it for a report; the words do not read as one ("is the light rail late
+            # today?"): "Did you mean" with its guesses is the confirmation, and the form ends.
+            ask_what_they_meant(dispatcher, tracker, domain)
+            return events + [SlotSet("incident_outside", True)]
+        kind = service.kind_from(text, named)  # the words name it, or the story tells it
         if kind:
             events.append(SlotSet("incident_type", kind))
         if not text.startswith("/"):
@@ -315,6 +324,7 @@ class ValidateReportIncidentForm(FormValidationAction):
                                     domain: Dict[Text, Any]) -> Dict[Text, Any]:
         kind = type_from(tracker)
         if self._asked(tracker, "incident_type"):
+            kind = kind or self._service_factory().kind_from(latest_text(tracker))
             if kind:
                 return {"incident_type": kind}
             return {} if breaks_off(tracker) else {"incident_type": NO_MATCH}
@@ -373,9 +383,6 @@ class ValidateReportIncidentForm(FormValidationAction):
             return {}
         if breaks_off(tracker, DESCRIPTION_BREAKS):
             return {}
-        name, confidence = intent_of(tracker)
-        if name in SAFETY_INTENTS and confidence >= QUESTION_CONFIDENCE:
-            dispatcher.utter_message(response=SAFETY_INTENTS[name])
         return {"incident_description": " ".join(text.split())}
 
     async def extract_incident_photos(self, dispatcher: CollectingDispatcher, tracker: Tracker,

@@ -19,9 +19,6 @@ from bot.responses import custom_table
 from bot.storage.models import Report
 
 WORDS_RESPONSE = "utter_report_words"
-OTHER_TYPE = "other"
-REPORT_TYPES = ("suspicious_activity", "noise", "abandoned_vehicle", "graffiti", "vandalism", "traffic_hazard",
-                "illegal_parking", "drug_activity", "theft", OTHER_TYPE)
 # The report form's slots (actions/report_form.py); "never mind" clears them too.
 REPORT_FORM_SLOTS = ("incident_type", "incident_place", "incident_when", "incident_description", "incident_photos",
                      "incident_anonymous", "incident_follow_up", "incident_confirmed", "incident_started",

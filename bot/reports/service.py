@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from bot.clock import Clock
+from bot.reports.kinds import ReportKinds
 from bot.reports.media import MediaIntake
 from bot.reports.places import AreaVerdict, Place, ServiceArea, parse_place
 from bot.reports.review import review_reason
@@ -25,6 +26,9 @@ from bot.storage.models import Conversation, Report
 # (a resident often sends the picture first, then says what it is).
 PHOTO_LEAD = timedelta(minutes=30)
 MAX_DESCRIPTION_CHARS = 1000
+# The story's type wins over a type the entity extractor found in a few words ("my back gate was
+# torn off... nothing taken": vandalism, though "taken" reads as theft) only when this sure.
+OVERRULE_CONFIDENCE = 0.7
 
 
 @dataclass(frozen=True)
@@ -51,11 +55,29 @@ class ReportService:
     media: MediaIntake | None = None
     # Called with a report held for staff review (the handoff queue shows it to staff).
     on_held: Callable[[Report], None] | None = None
+    # Reads the type of a story that does not name it (bot/reports/kinds.py), built on first use.
+    kinds: Callable[[], ReportKinds] | None = None
 
     def conversation_for(self, rasa_sender_id: str) -> Conversation | None:
         return self.conversations.for_rasa_sender(rasa_sender_id)
 
     # -- reading a resident's words ----------------------------------------------------
+
+    def kind_from(self, text: str, named: str | None = None) -> str | None:
+        """The report type: the one the words name (`named`, Rasa's entity), unless the whole story
+        clearly tells another; else the one the story tells when the classifier is sure; else None
+        (the form asks)."""
+        reading = self.kinds().read(text) if self.kinds is not None else None
+        if reading is None or not reading.sure:
+            return named
+        if named is None or (reading.kind != named and reading.confidence >= OVERRULE_CONFIDENCE):
+            return reading.kind
+        return named
+
+    def reads_as_report(self, text: str) -> bool:
+        """False when the words read as no report at all (bot/reports/kinds.py)."""
+        reading = self.kinds().read(text) if self.kinds is not None else None
+        return reading is None or reading.is_report
 
     def place_from(self, text: str) -> Place | None:
         return parse_place(text)
