@@ -28,7 +28,8 @@ from bot.meetings.store import MAX_PARTY_SIZE, MeetingFilter, SignupOutcome
 from bot.meetings.wording import meeting_line, meeting_values
 from bot.private_answers import PRIVATE_NAME_INTENT, PRIVATE_NAME_MARKER, QUESTION_CONFIDENCE, QUESTION_INTENTS
 
-FORM_SLOTS = ("meeting_id", "signup_name", "party_size", "signup_reminders", "signup_confirmed", "signup_misses")
+FORM_SLOTS = ("meeting_id", "signup_name", "party_size", "signup_reminders", "signup_confirmed", "signup_misses",
+              "meeting_label")
 NO_MATCH = "none"
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -251,10 +252,12 @@ class ValidateSignupMeetingForm(FormValidationAction):
             misses = int(tracker.get_slot("signup_misses") or 0) + 1
             dispatcher.utter_message(response="utter_meeting_not_found" if misses < 2 else "utter_meeting_not_found_again")
             return {"meeting_id": None, "signup_misses": float(misses)}
+        values = meeting_values(meeting, calendar_words(domain, tracker.get_slot("language")))
         if not service.signups.has_room(meeting):
-            dispatcher.utter_message(response="utter_meeting_full",
-                                     **meeting_values(meeting, calendar_words(domain, tracker.get_slot("language"))))
-        return {"meeting_id": str(meeting.id)}
+            dispatcher.utter_message(response="utter_meeting_full", **values)
+        # the next questions name the meeting: a resident who asked something in between knows
+        # what they are still answering for
+        return {"meeting_id": str(meeting.id), "meeting_label": f"{values['meeting_title']}, {values['meeting_when']}"}
 
     def validate_party_size(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker,
                             domain: Dict[Text, Any]) -> Dict[Text, Any]:

@@ -17,7 +17,7 @@ PRIVATE_NAME_PAYLOAD = f"/{PRIVATE_NAME_INTENT}"
 # at least this sure: the form's question is then answered by rule and the form resumes.
 QUESTION_INTENTS = frozenset({
     "faq", "help", "request_human", "list_meetings", "my_signups", "unregister_meeting", "signup_meeting",
-    "report_incident", "check_report_status", "emergency", "crisis", "bot_challenge", "leave_form",
+    "report_incident", "check_report_status", "bot_challenge", "leave_form",
     "change_language", "subscribe_alerts", "unsubscribe_alerts", "find_beat_officer", "crime_stats",
     "give_feedback",
 })
@@ -29,6 +29,20 @@ _LEAD = re.compile(
     r"me llamo|mi nombre es|soy|a nombre de)\s+", re.IGNORECASE)
 
 
+# Words no name is made of ("graffiti on the wall", "hay un carro"): a reply holding one is a
+# sentence about something else, asked again rather than kept as a name. Name particles
+# (de, del, la, los, van, y...) are not here: "María de los Ángeles", "Van der Berg".
+_NOT_NAME_WORDS = frozenset("""
+the a an on in at of to for with from by about into over under near behind is are was were be been am
+my your his her our their its this that these those there here what who whom which when where why how
+and or but if so not no yes ok okay please thanks thank hi hello hey can could would should will do does did
+have has had get got want need just really very some someone somebody anyone everyone something nothing
+it me you him them us i we they he she again also still now today tonight yesterday tomorrow
+el un una unos unas en con por para que como donde cuando quien cual hay es son esta estan fue
+mi mis tu tus su sus nuestro hola gracias si pero porque tambien ya aqui alli ahi ahora hoy ayer manana
+""".split())
+
+
 def name_from(text: str) -> str | None:
     """'my name is Ana Ruiz' -> 'Ana Ruiz'; None when the reply does not look like a name."""
     cleaned = _LEAD.sub("", " ".join(text.split())).strip(" .!,")
@@ -37,4 +51,11 @@ def name_from(text: str) -> str | None:
     for ch in cleaned:
         if not (ch.isalpha() or ch in " '-." or unicodedata.category(ch) == "Mn"):
             return None
+    if any(_plain(word) in _NOT_NAME_WORDS for word in cleaned.split()):
+        return None
     return cleaned
+
+
+def _plain(word: str) -> str:
+    folded = unicodedata.normalize("NFKD", word.casefold())
+    return "".join(ch for ch in folded if not unicodedata.combining(ch)).strip("'.-")

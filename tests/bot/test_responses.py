@@ -38,6 +38,7 @@ RUNTIME_VALUES = {
     "meeting_title": "Neighborhood Watch: Harbor District Meet",
     "meeting_when": "Wed Nov 25 10:30am",
     "meeting_place": "Port Alder Community Center, 1200 Harbor Boulevard, Room 204B (upstairs, left)",
+    "meeting_label": "Neighborhood Watch: Harbor District Meet, Wed Nov 25 10:30am",  # the sign-up questions' slot
     "code": "M-4K7Q",
     "calendar_link": "https://portalderpd.example/meetings/12345.ics",
     "party_size": "10",
