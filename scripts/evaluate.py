@@ -1,8 +1,21 @@
-"""`make eval`: measure the trained NLU on the held-out set in tests/nlu/ (never trained on).
+"""`make eval`: what residents experience, and the NLU behind it, on data never trained on.
 
-Prints and writes (var/eval/results.json, var/eval/results.md): intent accuracy and macro-F1,
-a per-label table, FAQ topic accuracy (response selector), entity F1 per entity, the most
-confused pairs, out-of-scope handling, English vs Spanish accuracy and parse latency.
+1. The independent evaluation sets (tests/eval/{dev,test,check}/), through the whole pipeline
+   (scripts/eval_pipeline.py: the development phone's path, a worker, a real Rasa server and
+   action server): safety recall per kind, language and tier, false takeovers and the
+   possible-danger rate on safe messages; reports told as stories (form started, right type,
+   right place); FAQ questions in context (right answer); out-of-domain messages sent into an
+   action intent; everyday requests that got a safety answer. README gives the test split.
+2. The NLU on the held-out set in tests/nlu/: intent accuracy and macro-F1, a per-label table,
+   FAQ topic accuracy (response selector), entity F1, the most confused pairs, out-of-scope
+   handling, English vs Spanish and parse latency. Emergencies and crises in it are the safety
+   screen's to read (Rasa has no safety intent): they count as right when the screen gives the
+   clear tier of the right kind.
+
+Writes var/eval/results.json, var/eval/results.md and two confusion-matrix pictures
+(var/eval/intent_confusion.png, var/eval/report_type_confusion.png). EVAL_SPLITS=dev runs only
+the dev part (for tuning), EVAL_SETS=safety,reports only those sets; EVAL_PIPELINE=0 and EVAL_NLU=0
+skip a part.
 """
 from __future__ import annotations
 
@@ -21,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 
 from bot.language import detect  # noqa: E402
+from bot.settings import Settings  # noqa: E402
 
 HELDOUT = [Path(p) for p in os.environ["EVAL_FILES"].split(",")] if os.environ.get("EVAL_FILES") else [
     ROOT / "tests" / "nlu" / "heldout.yml", ROOT / "tests" / "nlu" / "out_of_scope.yml"]
@@ -63,13 +77,18 @@ def load_agent(model: Path) -> Any:
 
 
 async def predict(examples: list[dict[str, Any]]) -> list[float]:
+    from bot.clock import SystemClock
+    from bot.services import Services
+
     agent = load_agent(MODEL)
+    screen = Services(Settings.from_env(), SystemClock()).safety
     latencies = []
     for example in examples:
         start = time.perf_counter()
         parsed = await agent.parse_message(example["text"])
         latencies.append((time.perf_counter() - start) * 1000)
-        example["pred_intent"] = parsed["intent"]["name"]
+        verdict = screen.screen(example["text"])
+        example["pred_intent"] = verdict.kind.value if verdict.flagged and verdict.kind else parsed["intent"]["name"]
         example["confidence"] = parsed["intent"]["confidence"]
         selector = (parsed.get("response_selector") or {}).get("faq") or (parsed.get("response_selector") or {}).get("default")
         key = selector["response"].get("intent_response_key") if selector else None
@@ -134,7 +153,7 @@ def report(examples: list[dict[str, Any]], latencies: list[float]) -> dict[str, 
 
 def render(r: dict[str, Any]) -> str:
     lines = [
-        f"Held-out set: {r['in_scope']} in-scope + {r['out_of_scope']} out-of-scope messages",
+        f"{r['in_scope']} in-scope + {r['out_of_scope']} out-of-scope messages",
         "",
         f"intent accuracy      {r['intent_accuracy']:.3f}   (target >= 0.93)",
         f"macro-F1             {r['macro_f1']:.3f}   (target >= 0.92)",
@@ -160,19 +179,73 @@ def render(r: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def confusion_picture(pairs: list[tuple[str, str]], path: Path, title: str) -> None:
+    """A confusion matrix as a PNG (rows: what it was; columns: what the assistant made of it)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    gold = sorted({g for g, _ in pairs})
+    predicted = gold + sorted({p for _, p in pairs} - set(gold))
+    counts = Counter(pairs)
+    grid = [[counts[(g, p)] for p in predicted] for g in gold]
+    size = max(6.0, 0.42 * len(predicted))
+    figure, axes = plt.subplots(figsize=(size + 2, 0.42 * len(gold) + 2.5))
+    axes.imshow([[v / max(1, sum(row)) for v in row] for row in grid], cmap="Blues", vmin=0, vmax=1)
+    axes.set_xticks(range(len(predicted)), predicted, rotation=90, fontsize=8)
+    axes.set_yticks(range(len(gold)), gold, fontsize=8)
+    for i, row in enumerate(grid):
+        for j, value in enumerate(row):
+            if value:
+                axes.text(j, i, str(value), ha="center", va="center", fontsize=7,
+                          color="white" if value / max(1, sum(row)) > 0.5 else "black")
+    axes.set_xlabel("got")
+    axes.set_ylabel("was")
+    axes.set_title(title, fontsize=10)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def nlu_part() -> tuple[dict[str, Any], str, list[tuple[str, str]]]:
+    examples = load_examples()
+    latencies = asyncio.run(predict(examples))
+    result = report(examples, latencies)
+    pairs = [(e["intent"], e["pred_intent"]) for e in examples]
+    return result, render(result), pairs
+
+
 def main() -> int:
     if not MODEL.exists():
         print("no model: run `make model`", file=sys.stderr)
         return 1
-    examples = load_examples()
-    latencies = asyncio.run(predict(examples))
-    result = report(examples, latencies)
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "results.json").write_text(json.dumps(result, indent=2))
-    text = render(result)
-    (OUT / "results.md").write_text(text + "\n")
-    print(text)
-    print(f"\nwritten to {OUT.relative_to(ROOT)}/results.json and results.md")
+    results: dict[str, Any] = {}
+    sections: list[str] = []
+    if os.environ.get("EVAL_PIPELINE", "1") != "0":
+        from scripts import eval_report
+
+        splits = [s.strip() for s in os.environ.get("EVAL_SPLITS", "dev,test,check").split(",") if s.strip()]
+        (OUT / "dev_cases.jsonl").unlink(missing_ok=True)
+        sets = tuple(s.strip() for s in os.environ.get("EVAL_SETS", "").split(",") if s.strip()) or None
+        pipeline, text, report_pairs = eval_report.run_pipeline(splits, OUT, sets)
+        results["pipeline"] = pipeline
+        sections.append(text)
+        print(text, flush=True)
+        if report_pairs:
+            confusion_picture(report_pairs, OUT / "report_type_confusion.png",
+                              "Report type from a resident's story, test split (through the pipeline)")
+    if os.environ.get("EVAL_NLU", "1") != "0":
+        nlu, text, pairs = nlu_part()
+        results["nlu"] = nlu
+        sections.append("## NLU on the held-out set (tests/nlu/)\n\n" + text)
+        print("\n" + sections[-1])
+        confusion_picture(pairs, OUT / "intent_confusion.png", "Intent on the held-out set (tests/nlu/)")
+    (OUT / "results.json").write_text(json.dumps(results, indent=2))
+    (OUT / "results.md").write_text("\n\n".join(sections) + "\n")
+    print(f"\nwritten to {OUT.relative_to(ROOT)}/: results.json, results.md"
+          f"{', intent_confusion.png' if 'nlu' in results else ''}{', report_type_confusion.png' if 'pipeline' in results else ''}")
     return 0
 
 

@@ -4,37 +4,27 @@ this repository, and local stand-ins for Twilio's API."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 import uuid
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterator
 from urllib.parse import urlparse, urlunparse
-from zoneinfo import ZoneInfo
 
 import pytest
 import redis
-import requests
 from rq import SimpleWorker
 from sqlalchemy import create_engine, text
 
-from bot.clock import SystemClock
-from bot.department import DepartmentProfile
-from bot.meetings.catalog import CatalogService
-from bot.meetings.demo_calendar import demo_calendar
 from bot.services import Services, use_services
-from bot.settings import ROOT, Settings
-from bot.storage.database import Database
+from bot.settings import Settings
 from bot.storage.migrate import upgrade
-from scripts.localredis import LocalRedis, free_port
+from scripts.localredis import LocalRedis
+from scripts.rasa_servers import MODEL, RasaServers, demo_database
 from tests.fakes.media import FakeMediaHost
 from tests.fakes.open311 import FakeOpen311
 from tests.fakes.twilio_api import FakeTwilio
 
-MODEL = ROOT / "models" / "assistant.tar.gz"
 DB_BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_POSTGRES_URL") else [])
 
 
@@ -185,83 +175,30 @@ def open311_server() -> Iterator[FakeOpen311]:
 # -- A real Rasa server and action server ----------------------------------------------------
 
 class RasaStack:
-    def __init__(self, url: str, action_url: str, processes: list[subprocess.Popen[bytes]],
-                 database_url: str) -> None:
-        self.url = url
-        self.action_url = action_url
-        self.processes = processes
+    def __init__(self, servers: RasaServers, database_url: str) -> None:
+        self.url = servers.url
+        self.action_url = servers.action_url
+        self.processes = servers.processes
         # The action server reads meetings and sign-ups here: live tests share it.
         self.database_url = database_url
-
-
-def _stack_database(directory: Path) -> str:
-    """A migrated SQLite database holding the demo meetings calendar (as `make run` has)."""
-    url = f"sqlite:///{directory / 'assistant.db'}"
-    upgrade(url)
-    profile = DepartmentProfile.load(ROOT / "department.yml")
-    clock = SystemClock()
-    today = clock.now().replace(tzinfo=timezone.utc).astimezone(ZoneInfo(profile.timezone)).date()
-    db = Database(url)
-    try:
-        CatalogService(db, clock, profile.timezone, profile.languages).import_ics(
-            demo_calendar(today, profile.timezone))
-    finally:
-        db.dispose()
-    return url
-
-
-def _wait_http(url: str, process: subprocess.Popen[bytes], timeout: float, log: Path) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:  # readiness probe of a booting server
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited early:\n{log.read_text()[-3000:]}")
-        try:
-            if requests.get(url, timeout=2).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} not ready after {timeout}s:\n{log.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="session")
 def rasa_stack(tmp_path_factory: pytest.TempPathFactory, redis_server: LocalRedis) -> Iterator[RasaStack]:
     if not MODEL.exists():
         raise RuntimeError("no trained model: run `make model` (make test does it)")
-    logs = tmp_path_factory.mktemp("rasa-logs")
-    database_url = _stack_database(tmp_path_factory.mktemp("stack-db"))
-    rasa_port, action_port = free_port(), free_port()
-    bin_dir = Path(sys.executable).parent
-    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "PYTHONPATH": str(ROOT),
-           "ACTION_SERVER_URL": f"http://127.0.0.1:{action_port}/webhook",
+    database_url = demo_database(tmp_path_factory.mktemp("stack-db"))
+    env = {**os.environ,
            "RASA_REDIS_HOST": "127.0.0.1", "RASA_REDIS_PORT": str(redis_server.port), "RASA_REDIS_DB": "1",
            "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "DATABASE_URL": database_url, "SENDER_ID_KEY": "test-key",
            "PUBLIC_BASE_URL": "https://assistant.example",
            # the action server opens handoffs: its queue signal goes to the tests' Redis
            "REDIS_URL": redis_server.url}
-    action_log, rasa_log = logs / "actions.log", logs / "rasa.log"
-    actions = subprocess.Popen(
-        [str(bin_dir / "rasa"), "run", "actions", "--actions", "actions", "--port", str(action_port)],
-        cwd=ROOT, env=env, stdout=open(action_log, "wb"), stderr=subprocess.STDOUT)
-    server = subprocess.Popen(
-        [str(bin_dir / "rasa"), "run", "--model", str(MODEL), "--interface", "127.0.0.1",
-         "--port", str(rasa_port), "--endpoints", "endpoints.yml", "--credentials", "credentials.yml",
-         "--enable-api", "--auth-token", Settings().rasa_token],
-        cwd=ROOT, env=env, stdout=open(rasa_log, "wb"), stderr=subprocess.STDOUT)
-    stack = RasaStack(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", [actions, server],
-                      database_url)
+    servers = RasaServers(env, tmp_path_factory.mktemp("rasa-logs"), Settings().rasa_token).start()
     try:
-        _wait_http(f"{stack.action_url}/health", actions, 120, action_log)
-        _wait_http(f"{stack.url}/webhooks/rest/", server, 300, rasa_log)
-        yield stack
+        yield RasaStack(servers, database_url)
     finally:
-        for process in (server, actions):
-            process.terminate()
-        for process in (server, actions):
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        servers.stop()
 
 
 @pytest.fixture
