@@ -23,10 +23,8 @@ import re
 from pathlib import Path
 from typing import Iterable
 
-import yaml
-
 from bot.safety import DangerScore, normalize
-from bot.text_classifier import TextClassifier, load_or_train
+from bot.text_classifier import TextClassifier, load_or_train, nlu_examples
 from bot.text_classifier import fingerprint as data_fingerprint
 
 LABELS = ("safe", "emergency", "crisis")
@@ -47,19 +45,10 @@ def strip_annotations(text: str) -> str:
 
 
 def _nlu_examples(path: Path) -> Iterable[tuple[str, str]]:
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    for block in document.get("nlu") or ():
-        intent = block.get("intent") if isinstance(block, dict) else None
-        if not intent:
-            continue
-        label = intent if intent in _NOT_SAFE_INTENTS else "safe"
-        examples = block.get("examples") or ""
-        lines = examples.splitlines() if isinstance(examples, str) else [
-            str(item.get("text", "")) for item in examples if isinstance(item, dict)]
-        for line in lines:
-            text = strip_annotations(line.strip().removeprefix("- ").strip())
-            if text:
-                yield text, label
+    for example in nlu_examples(path):
+        text = strip_annotations(example.line)
+        if text:
+            yield text, example.intent if example.intent in _NOT_SAFE_INTENTS else "safe"
 
 
 def _text_examples(path: Path) -> Iterable[tuple[str, str]]:

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import yaml
 
 FORMAT_VERSION = "text-classifier-1"  # bump when the features or the model change: caches retrain
 
@@ -24,6 +27,29 @@ def fingerprint(files: Sequence[Path], salt: str = "") -> str:
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class NluExample:
+    intent: str
+    metadata: Mapping[str, Any]  # the block's metadata (report stories carry their report_type)
+    line: str  # as written, Rasa's entity markup included
+
+
+def nlu_examples(path: Path) -> Iterator[NluExample]:
+    """Every example of a Rasa NLU training file (data/nlu/*.yml), with its intent block's metadata."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    for block in document.get("nlu") or ():
+        intent = block.get("intent") if isinstance(block, dict) else None
+        if not intent:
+            continue
+        examples = block.get("examples") or ""
+        lines = examples.splitlines() if isinstance(examples, str) else [
+            str(item.get("text", "")) for item in examples if isinstance(item, dict)]
+        for raw in lines:
+            line = raw.strip().removeprefix("- ").strip()
+            if line:
+                yield NluExample(str(intent), block.get("metadata") or {}, line)
 
 
 class TextClassifier:

@@ -19,10 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-import yaml
-
 from bot.meetings.filters import fold
-from bot.text_classifier import TextClassifier, fingerprint, load_or_train
+from bot.text_classifier import TextClassifier, fingerprint, load_or_train, nlu_examples
 
 OTHER_TYPE = "other"
 REPORT_TYPES = ("suspicious_activity", "noise", "abandoned_vehicle", "graffiti", "vandalism", "traffic_hazard",
@@ -57,21 +55,14 @@ def _plain(line: str) -> str:
 
 
 def _examples(path: Path) -> Iterable[tuple[str, str]]:
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    for block in document.get("nlu") or ():
-        intent = block.get("intent") if isinstance(block, dict) else None
-        if not intent:
-            continue
-        kind = (block.get("metadata") or {}).get("report_type")
-        examples = block.get("examples") or ""
-        for raw in examples.splitlines() if isinstance(examples, str) else ():
-            line = raw.strip().removeprefix("- ").strip()
-            if intent == "report_incident":
-                label = kind if kind in REPORT_TYPES else (_label_of(line) or UNSPECIFIED)
-            else:
-                label = None if intent in _NOT_REPORT_INTENTS else NOT_REPORT
-            if line and label:
-                yield _plain(line), label
+    for example in nlu_examples(path):
+        if example.intent == "report_incident":
+            kind = example.metadata.get("report_type")
+            label = kind if kind in REPORT_TYPES else (_label_of(example.line) or UNSPECIFIED)
+        else:
+            label = None if example.intent in _NOT_REPORT_INTENTS else NOT_REPORT
+        if label:
+            yield _plain(example.line), label
 
 
 def training_files(data_dir: Path) -> list[Path]:
