@@ -215,8 +215,14 @@ class ValidateSignupMeetingForm(FormValidationAction):
     async def extract_signup_name(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                   domain: Dict[Text, Any]) -> Dict[Text, Any]:
         intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        if self._asked(tracker, "signup_name") and intent == PRIVATE_NAME_INTENT:
+        if not self._asked(tracker, "signup_name"):
+            return {}
+        if intent == PRIVATE_NAME_INTENT:
             return {"signup_name": PRIVATE_NAME_MARKER}
+        if not latest_text(tracker).startswith("/"):
+            # Not a name (the pipeline kept nothing: "there is graffiti on the wall"): the name is
+            # asked again, naming the meeting, instead of the form giving up on the turn.
+            return {"signup_name": None}
         return {}
 
     async def extract_party_size(self, dispatcher: CollectingDispatcher, tracker: Tracker,
