@@ -62,8 +62,8 @@ def main(argv: list[str]) -> int:
             seen.add(folded)
             unique.append(case)
     key = next(k for k in LABEL_KEYS if k in unique[0])
-    header = (f"# Written independently of the rules and the training data (never read by its author),\n"
-              f"# briefed with categories and texting style only. Split by scripts/split_eval.py.\n")
+    header = ("# Written independently of the rules and the training data (never read by its author),\n"
+              "# briefed with categories and texting style only. Split by scripts/split_eval.py.\n")
     if args.check:
         write(EVAL / "check" / f"{args.name}.yml", unique, header + "# Second independent set: never tuned on.\n")
         print(f"{args.name}: {len(unique)} check cases")
