@@ -217,6 +217,8 @@ def test_reminders_are_asked_on_sms_only(world: World) -> None:
 def test_the_name_is_never_taken_from_text_only_from_the_pipelines_private_answer(world: World) -> None:
     _, slots = validate(world, "signup_name", "Ana Ruiz", intent="greet", confidence=0.5)
     assert "signup_name" in slots and slots["signup_name"] is None  # text reaching Rasa is never the name: asked again
+    _, slots = validate(world, "signup_name", "what is neighborhood watch", intent="faq", confidence=0.95)
+    assert "signup_name" not in slots  # a question: the rules answer it, then the form asks again
     _, slots = validate(world, "signup_name", "/inform_name", intent="inform_name", confidence=1.0)
     assert slots == {"signup_name": "private_name"}
     [ask, marker], _ = run(ActionAskSignupName(provide(world)), world)
