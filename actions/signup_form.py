@@ -219,8 +219,7 @@ class ValidateSignupMeetingForm(FormValidationAction):
             return {}
         if intent == PRIVATE_NAME_INTENT:
             return {"signup_name": PRIVATE_NAME_MARKER}
-        intent_name = ((tracker.latest_message or {}).get("intent") or {}).get("name")
-        if not latest_text(tracker).startswith("/") and (intent_name == "report_incident" or not is_interruption(tracker)):
+        if not latest_text(tracker).startswith("/") and (intent == "report_incident" or not is_interruption(tracker)):
             # Not a name (the pipeline kept nothing: "there is graffiti on the wall"): the name is
             # asked again, naming the meeting, instead of the form giving up on the turn. A question
             # is left to the rules, which answer it and come back to the form.

@@ -29,7 +29,6 @@ from bot.text_classifier import fingerprint as data_fingerprint
 
 LABELS = ("safe", "emergency", "crisis")
 FORMAT_VERSION = "safety-signal-1"  # bump when what is trained on changes: cached models retrain
-_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+|\s+(?:also|btw|and also|oh and|pero|tambien|ademas)\s+", re.IGNORECASE)
 MIN_SENTENCE_WORDS = 4  # a shorter piece of a long message is scored only as part of the whole
 # Intents whose training examples are not safe messages (none today: Rasa has no safety intent).
@@ -39,16 +38,10 @@ _NOT_SAFE_INTENTS = frozenset({"emergency", "crisis"})
 NO_DANGER = DangerScore(0.0, 0.0)
 
 
-def strip_annotations(text: str) -> str:
-    """'[graffiti](report_type) on the wall' -> 'graffiti on the wall' (Rasa's entity markup)."""
-    return _ANNOTATION.sub(lambda m: m.group(1), text)
-
-
 def _nlu_examples(path: Path) -> Iterable[tuple[str, str]]:
     for example in nlu_examples(path):
-        text = strip_annotations(example.line)
-        if text:
-            yield text, example.intent if example.intent in _NOT_SAFE_INTENTS else "safe"
+        if example.text:
+            yield example.text, example.intent if example.intent in _NOT_SAFE_INTENTS else "safe"
 
 
 def _text_examples(path: Path) -> Iterable[tuple[str, str]]:

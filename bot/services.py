@@ -44,7 +44,7 @@ from bot.pipeline import ConversationPipeline, PipelineConfig
 from bot.rasa_client import RasaClient
 from bot.responses import ResponseCatalog
 from bot.safety import SafetyScreen, Thresholds
-from bot.reports.kinds import process_kinds
+from bot.reports.kinds import ReportKinds, process_kinds
 from bot.safety_signal import process_signal
 from bot.settings import ROOT, Settings
 from bot.storage.consent import ConsentStore
@@ -119,7 +119,13 @@ class Services:
         return ReportService(self.report_store, self.conversations, ServiceArea.from_profile(self.profile),
                              self.clock, self.profile.timezone, forwards=self.report_system.forwards,
                              media=self.media, on_held=held,
-                             kinds=lambda: process_kinds(ROOT / "data", self.settings.report_kinds_model))
+                             kinds=lambda: self.report_kinds)
+
+    @cached_property
+    def report_kinds(self) -> ReportKinds:
+        """Built on first use (an action server that never files a report never loads it), once: its
+        data's fingerprint is read here, not on every message."""
+        return process_kinds(ROOT / "data", self.settings.report_kinds_model)
 
     @cached_property
     def photo_links(self) -> PhotoLinks:

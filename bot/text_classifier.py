@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import pickle
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -29,11 +30,19 @@ def fingerprint(files: Sequence[Path], salt: str = "") -> str:
     return digest.hexdigest()
 
 
+_ANNOTATION = re.compile(r"\[([^\]]*)\](?:\([^)]*\)|\{[^}]*\})")
+
+
 @dataclass(frozen=True)
 class NluExample:
     intent: str
     metadata: Mapping[str, Any]  # the block's metadata (report stories carry their report_type)
     line: str  # as written, Rasa's entity markup included
+
+    @property
+    def text(self) -> str:
+        """'[graffiti](report_type) on the wall' -> 'graffiti on the wall' (what a resident wrote)."""
+        return _ANNOTATION.sub(lambda m: m.group(1), self.line)
 
 
 def nlu_examples(path: Path) -> Iterator[NluExample]:

@@ -50,10 +50,6 @@ def _label_of(line: str) -> str | None:
     return None
 
 
-def _plain(line: str) -> str:
-    return _SPAN.sub(lambda m: m.group(1), line)
-
-
 def _examples(path: Path) -> Iterable[tuple[str, str]]:
     for example in nlu_examples(path):
         if example.intent == "report_incident":
@@ -62,7 +58,7 @@ def _examples(path: Path) -> Iterable[tuple[str, str]]:
         else:
             label = None if example.intent in _NOT_REPORT_INTENTS else NOT_REPORT
         if label:
-            yield _plain(example.line), label
+            yield example.text, label
 
 
 def training_files(data_dir: Path) -> list[Path]:
