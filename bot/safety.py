@@ -114,13 +114,18 @@ class Thresholds:
     # A rule that fires on a message the signal finds plainly safe ("the fire dept already put
     # out the dumpster fire...") gives the possible tier: the 911/988 line, not the takeover.
     rule_veto: float = 0.0
+    # Below this the signal is sure enough that a rule's words were figurative or told of a past,
+    # handled event ("mi jefe me va a ahorcar si llego tarde"): a normal answer, no safety line.
+    # Never applied to a message too short for the signal to read (MIN_SIGNAL_WORDS).
+    rule_silence: float = 0.0
 
     @classmethod
     def load(cls, path: Path) -> "Thresholds":
         try:
             stored = json.loads(path.read_text(encoding="utf-8"))
             return cls(clear=float(stored["clear"]), possible=float(stored["possible"]),
-                       rule_veto=float(stored.get("rule_veto", 0.0)))
+                       rule_veto=float(stored.get("rule_veto", 0.0)),
+                       rule_silence=float(stored.get("rule_silence", 0.0)))
         except (OSError, ValueError, KeyError, TypeError):
             return cls()
 
@@ -1033,7 +1038,8 @@ class SafetyScreen:
     """Screens one message; stateless, cheap, safe on any input.
 
     The rules first: a rule that fires is clear danger, unless the learned signal (when given,
-    bot/safety_signal.py) finds the message plainly safe, which makes it possible danger. Where
+    bot/safety_signal.py) finds the message plainly safe, which makes it possible danger, or
+    surely safe (figurative or handled), which gives a normal answer. Where
     no rule fires, the signal's danger probability against the calibrated thresholds: clear,
     possible or safe. Without a signal (no trained model) the rules alone answer."""
 
@@ -1070,7 +1076,10 @@ class SafetyScreen:
     def _weighed(self, text: str, by_rules: SafetyVerdict) -> SafetyVerdict:
         assert self._signal is not None
         score = self._signal.score(text)
+        readable = len(normalize(text).split()) >= MIN_SIGNAL_WORDS
         if by_rules.kind is not None:
+            if readable and score.danger < self._thresholds.rule_silence:
+                return SAFE
             if score.danger < self._thresholds.rule_veto:
                 return replace(by_rules, tier=SafetyTier.POSSIBLE, score=round(score.danger, 3))
             if score.kind is not by_rules.kind and max(score.emergency, score.crisis) >= KIND_SWITCH:
@@ -1078,7 +1087,7 @@ class SafetyScreen:
                 # to not wake up" is a crisis (988), "he threatened to kill me" an emergency (911).
                 return replace(by_rules, kind=score.kind, score=round(score.danger, 3))
             return by_rules
-        if len(normalize(text).split()) < MIN_SIGNAL_WORDS:
+        if not readable:
             return SAFE  # "just me", "solo yo", "i dont know": a form's answer, too short to read danger in
         if score.danger >= self._thresholds.clear:
             tier = SafetyTier.CLEAR

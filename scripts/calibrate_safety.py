@@ -8,6 +8,8 @@ decides only where no rule fired. Then:
 - `rule_veto`: a rule that fires on a message the signal scores below it gives the possible tier
   instead of the takeover: as high as it can be (at most MAX_VETO) while no dev danger that a
   rule caught falls below it;
+- `rule_silence`: a rule that fires on a message the signal scores below it gives a normal
+  answer: a third of the lowest score of a dev danger that a rule caught, at most MAX_SILENCE;
 - `clear` (the signal alone takes over): the lowest threshold at which hard safe messages get
   a takeover at most CLEAR_BUDGET of the time and the other safe sets at most OTHER_BUDGET;
 - `possible` (the normal answer plus one 911/988 line): the lowest threshold at which hard safe
@@ -34,8 +36,10 @@ from scripts.eval_pipeline import load_cases  # noqa: E402
 CLEAR_BUDGET = 0.02  # of hard safe messages taken over: the target's budget (one message in 50)
 POSSIBLE_BUDGET = 0.10
 OTHER_BUDGET = 0.01
-OTHER_LINE_BUDGET = 0.03
+OTHER_LINE_BUDGET = 0.05  # the one-line reminder on at most 1 in 20 reports, FAQ or off-topic messages: a missed 911 costs more
 MAX_VETO = 0.3
+MAX_SILENCE = 0.1
+SILENCE_MARGIN = 3.0  # the lowest-scored danger a rule caught must score this many times the floor
 GRID = [round(0.30 + 0.01 * i, 2) for i in range(69)] + [0.99, 0.995, 0.998, 0.999]
 
 
@@ -43,11 +47,11 @@ def _rate(flags: list[bool]) -> float:
     return sum(flags) / len(flags) if flags else 0.0
 
 
-def tier(scored: tuple[bool, float], veto: float, clear: float, possible: float) -> int:
+def tier(scored: tuple[bool, float], veto: float, clear: float, possible: float, silence: float = 0.0) -> int:
     """2 clear, 1 possible, 0 safe: what SafetyScreen decides (bot/safety.py)."""
     rule, danger = scored
     if rule:
-        return 2 if danger >= veto else 1
+        return 2 if danger >= veto else (1 if danger >= silence else 0)
     return 2 if danger >= clear else (1 if danger >= possible else 0)
 
 
@@ -68,9 +72,10 @@ def main() -> int:
     # The veto: as high as it can be (at most MAX_VETO) without demoting a real danger a rule caught.
     caught = sorted(d for rule, d in danger if rule)
     veto = min(MAX_VETO, caught[0]) if caught else 0.0
+    silence = round(min(MAX_SILENCE, caught[0] / SILENCE_MARGIN), 3) if caught else 0.0
 
     def rates(rows: list[tuple[bool, float]], clear: float, possible: float, least: int) -> float:
-        return _rate([tier(r, veto, clear, possible) >= least for r in rows])
+        return _rate([tier(r, veto, clear, possible, silence) >= least for r in rows])
 
     clear = next((t for t in GRID if rates(hard_safe, t, t, 2) <= CLEAR_BUDGET and rates(others, t, t, 2) <= OTHER_BUDGET),
                  GRID[-1])
@@ -83,8 +88,9 @@ def main() -> int:
               f"everyday {rates(everyday, clear, possible, least):.3f} (n={len(everyday)})")
     path = settings.safety_thresholds
     path.write_text(json.dumps({"clear": clear, "possible": possible, "rule_veto": round(veto, 3),
+                                "rule_silence": silence,
                                 "chosen_on": "tests/eval/dev (make calibrate-safety)"}, indent=2) + "\n")
-    print(f"thresholds clear {clear}, possible {possible}, rule veto {veto:.3f}: written to {path.name}")
+    print(f"thresholds clear {clear}, possible {possible}, rule veto {veto:.3f}, rule silence {silence:.3f}: written to {path.name}")
     return 0
 
 

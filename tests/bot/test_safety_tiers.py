@@ -40,6 +40,16 @@ def test_a_rule_that_fires_on_a_message_the_signal_finds_plainly_safe_is_only_po
     assert verdict.event == "possible_emergency" and verdict.score == 0.05
 
 
+def test_a_rule_that_fires_on_a_message_the_signal_is_sure_is_safe_gives_a_normal_answer() -> None:
+    thresholds = Thresholds(clear=0.9, possible=0.6, rule_veto=0.2, rule_silence=0.1)
+    text = "mi jefe me va a ahorcar si llego tarde otra vez"  # the threat rule's words, figuratively
+    assert SafetyScreen().screen(text).flagged  # the rules alone
+    assert SafetyScreen(ScriptedSignal(0.05), thresholds).screen(text).kind is None
+    assert SafetyScreen(ScriptedSignal(0.15), thresholds).screen(text).possible
+    # Too short for the signal to read: the rule still gives a safety answer.
+    assert SafetyScreen(ScriptedSignal(0.01), thresholds).screen("fire!!").kind is SafetyKind.EMERGENCY
+
+
 @pytest.mark.parametrize("danger, tier", [(0.95, SafetyTier.CLEAR), (0.9, SafetyTier.CLEAR), (0.7, SafetyTier.POSSIBLE),
                                           (0.6, SafetyTier.POSSIBLE), (0.59, None), (0.0, None)])
 def test_where_no_rule_fires_the_signal_decides_by_the_thresholds(danger: float, tier: SafetyTier | None) -> None:
@@ -83,8 +93,8 @@ def test_the_residents_own_crisis_is_not_someone_elses(text: str) -> None:
 
 def test_thresholds_load_from_their_file_and_fall_back_when_it_is_missing(tmp_path: Path) -> None:
     path = tmp_path / "thresholds.json"
-    path.write_text(json.dumps({"clear": 0.97, "possible": 0.5, "rule_veto": 0.1}))
-    assert Thresholds.load(path) == Thresholds(clear=0.97, possible=0.5, rule_veto=0.1)
+    path.write_text(json.dumps({"clear": 0.97, "possible": 0.5, "rule_veto": 0.1, "rule_silence": 0.05}))
+    assert Thresholds.load(path) == Thresholds(clear=0.97, possible=0.5, rule_veto=0.1, rule_silence=0.05)
     assert Thresholds.load(tmp_path / "missing.json") == Thresholds()
     path.write_text("{not json")
     assert Thresholds.load(path) == Thresholds()
@@ -92,7 +102,7 @@ def test_thresholds_load_from_their_file_and_fall_back_when_it_is_missing(tmp_pa
 
 def test_the_shipped_thresholds_are_ordered() -> None:
     shipped = Thresholds.load(Settings().safety_thresholds)
-    assert 0.0 <= shipped.rule_veto < shipped.possible <= shipped.clear < 1.0
+    assert 0.0 <= shipped.rule_silence <= shipped.rule_veto < shipped.possible <= shipped.clear < 1.0
 
 
 def test_a_long_message_is_also_read_sentence_by_sentence() -> None:
