@@ -4,8 +4,12 @@ The retrieval intent `faq` covers twenty unrelated topics (ride-alongs, station 
 file a complaint...). Learned as one class it is a huge, many-shaped region that swallows
 neighbouring intents ("how do i report ..." -> faq). Here a class-balanced logistic regression
 learns each `faq/<topic>` as its own class; at prediction the topic probabilities are summed
-back into `faq`, so the rest of Rasa (rules, ResponseSelector) sees the usual intents.
-docs/nlu.md has the measurements that chose it.
+back into `faq`, so the rest of Rasa (rules, the FAQ answer action) sees the usual intents.
+
+The same probabilities, renormalised over the topics, also answer the response selector's question
+(which FAQ answer): the classifier writes Rasa's `response_selector` output itself, in the shape
+`ActionRetrieveResponse` reads, so no separate TensorFlow ResponseSelector is trained (it was most
+of the training time and ~2 ms of every parse). docs/nlu.md has the measurements that chose it.
 """
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 TOPIC_SEPARATOR = "/"
+SELECTOR_RANKING_LENGTH = 10
 
 
 def fine_label(example: Message) -> Text:
@@ -37,6 +42,30 @@ def coarse_ranking(labels: List[Text], probabilities: List[float]) -> List[Dict[
         totals[label.split(TOPIC_SEPARATOR, 1)[0]] += float(probability)
     return sorted(({"name": name, "confidence": value} for name, value in totals.items()),
                   key=lambda item: -item["confidence"])
+
+
+def selector_output(labels: List[Text], probabilities: List[float]) -> Dict[Text, Any]:
+    """Rasa's `response_selector` parse output for each retrieval intent (`faq`), from the topic
+    probabilities renormalised within the intent; {} when the model knows no topics."""
+    by_intent: Dict[Text, List[Tuple[Text, float]]] = defaultdict(list)
+    for label, probability in zip(labels, probabilities):
+        if TOPIC_SEPARATOR in label:
+            by_intent[label.split(TOPIC_SEPARATOR, 1)[0]].append((label, float(probability)))
+    if not by_intent:
+        return {}
+    output: Dict[Text, Any] = {"all_retrieval_intents": sorted(by_intent)}
+    for intent, topics in by_intent.items():
+        total = sum(p for _, p in topics) or 1.0
+        ranked = sorted(((key, p / total) for key, p in topics), key=lambda item: -item[1])
+        best, confidence = ranked[0]
+        utter = f"utter_{best}"
+        output[intent] = {
+            "response": {"responses": [], "confidence": confidence, "intent_response_key": best,
+                         "utter_action": utter, "template_name": utter},
+            "ranking": [{"id": index, "confidence": p, "intent_response_key": key}
+                        for index, (key, p) in enumerate(ranked[:SELECTOR_RANKING_LENGTH])],
+        }
+    return output
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -82,4 +111,7 @@ class TopicAwareIntentClassifier(LogisticRegressionClassifier):
                 ranking = ranking[: self.config[RANKING_LENGTH]]
             message.set(INTENT, ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
+            selector = selector_output(labels, list(row))
+            if selector:
+                message.set("response_selector", selector, add_to_output=True)
         return messages

@@ -83,6 +83,10 @@ CANDIDATES: dict[str, list[dict[str, Any]]] = {
     # is most of it, and its training accuracy is flat after ~12 epochs).
     "topic-logreg-crf-entities-rs30": features(fold=True, bigrams=True) + [
         TOPIC_LOGREG, {"name": "CRFEntityExtractor"}, {"name": "EntitySynonymMapper"}, {**SELECTOR, "epochs": 30}],
+    # No ResponseSelector: the topic classifier's own topic probabilities pick the FAQ answer
+    # (nlu_components/intent_classifier.py writes Rasa's response_selector output).
+    "topic-logreg-crf-topic-selector": features(fold=True, bigrams=True) + [
+        TOPIC_LOGREG, {"name": "CRFEntityExtractor"}, {"name": "EntitySynonymMapper"}],
     # No transformer: bag of features into DIET's feed-forward layers (CRF still tags entities).
     "diet-0": FEATURES + [diet(epochs=60, constrain_similarities=True, number_of_transformer_layers=0)] + TAIL,
 }
