@@ -33,7 +33,7 @@ from bot.safety_signal import process_signal  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from scripts.eval_pipeline import load_cases  # noqa: E402
 
-CLEAR_BUDGET = 0.02  # of hard safe messages taken over: the target's budget (one message in 50)
+CLEAR_BUDGET = 0.01  # of hard safe messages taken over on dev: half the target (one in 50), a margin for unseen wording
 POSSIBLE_BUDGET = 0.10
 OTHER_BUDGET = 0.01
 OTHER_LINE_BUDGET = 0.05  # the one-line reminder on at most 1 in 20 reports, FAQ or off-topic messages: a missed 911 costs more

@@ -112,6 +112,12 @@ def test_a_long_message_is_also_read_sentence_by_sentence() -> None:
     assert sentences("short one") == ["short one"]
 
 
+def test_a_short_piece_of_a_long_message_is_read_only_with_the_rest() -> None:
+    # Alone, "siempre es lo mismo" reads like hopelessness; in this story it is about fireworks.
+    text = "anoche tronaron cohetes hasta bien tarde y mi perro se escondio debajo de la cama. siempre es lo mismo"
+    assert all("siempre es lo mismo" != p for p in sentences(text))
+
+
 def test_training_examples_come_from_data_safety_and_every_nlu_intent_as_safe() -> None:
     examples = training_examples(ROOT / "data")
     labels = {label for _, label in examples}
