@@ -324,10 +324,12 @@ class ValidateReportIncidentForm(FormValidationAction):
                                     domain: Dict[Text, Any]) -> Dict[Text, Any]:
         kind = type_from(tracker)
         if self._asked(tracker, "incident_type"):
+            if kind is None and breaks_off(tracker):
+                # "never mind", a question: left to the rules, never read as a story's type (the
+                # classifier gives "never mind" 'other' at 0.30 given a report, 0.80 no report).
+                return {}
             kind = kind or self._service_factory().kind_from(latest_text(tracker))
-            if kind:
-                return {"incident_type": kind}
-            return {} if breaks_off(tracker) else {"incident_type": NO_MATCH}
+            return {"incident_type": kind or NO_MATCH}
         if kind and tracker.get_slot("incident_type") and kind != tracker.get_slot("incident_type") \
                 and self._correcting(tracker):
             return {"incident_type": kind, "incident_confirmed": None}

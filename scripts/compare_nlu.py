@@ -87,6 +87,11 @@ CANDIDATES: dict[str, list[dict[str, Any]]] = {
     # (nlu_components/intent_classifier.py writes Rasa's response_selector output).
     "topic-logreg-crf-topic-selector": features(fold=True, bigrams=True) + [
         TOPIC_LOGREG, {"name": "CRFEntityExtractor"}, {"name": "EntitySynonymMapper"}],
+    # The same with a weaker and a stronger regularisation (C=10 is the shipped value).
+    "topic-logreg-crf-topic-selector-c5": features(fold=True, bigrams=True) + [
+        {**TOPIC_LOGREG, "C": 5.0}, {"name": "CRFEntityExtractor"}, {"name": "EntitySynonymMapper"}],
+    "topic-logreg-crf-topic-selector-c20": features(fold=True, bigrams=True) + [
+        {**TOPIC_LOGREG, "C": 20.0}, {"name": "CRFEntityExtractor"}, {"name": "EntitySynonymMapper"}],
     # No transformer: bag of features into DIET's feed-forward layers (CRF still tags entities).
     "diet-0": FEATURES + [diet(epochs=60, constrain_similarities=True, number_of_transformer_layers=0)] + TAIL,
 }
