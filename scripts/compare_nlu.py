@@ -59,6 +59,13 @@ def diet(**config: Any) -> dict[str, Any]:
 SMALL = {"number_of_transformer_layers": 1, "transformer_size": 128}
 TOPIC_LOGREG = {"name": "nlu_components.intent_classifier.TopicAwareIntentClassifier"}
 TAIL = [{"name": "EntitySynonymMapper"}, SELECTOR]
+
+
+def topic_selector(**config: Any) -> list[dict[str, Any]]:
+    """The shipped pipeline (config.yml): the topic classifier also picks the FAQ answer."""
+    return features(fold=True, bigrams=True) + [
+        {**TOPIC_LOGREG, **config}, {"name": "CRFEntityExtractor"}, {"name": "EntitySynonymMapper"}]
+
 CANDIDATES: dict[str, list[dict[str, Any]]] = {
     # DIET's defaults: 2 transformer layers of size 256 over word + char n-grams.
     "diet-2x256": FEATURES + [diet(constrain_similarities=True)] + TAIL,
@@ -85,13 +92,10 @@ CANDIDATES: dict[str, list[dict[str, Any]]] = {
         TOPIC_LOGREG, {"name": "CRFEntityExtractor"}, {"name": "EntitySynonymMapper"}, {**SELECTOR, "epochs": 30}],
     # No ResponseSelector: the topic classifier's own topic probabilities pick the FAQ answer
     # (nlu_components/intent_classifier.py writes Rasa's response_selector output).
-    "topic-logreg-crf-topic-selector": features(fold=True, bigrams=True) + [
-        TOPIC_LOGREG, {"name": "CRFEntityExtractor"}, {"name": "EntitySynonymMapper"}],
+    "topic-logreg-crf-topic-selector": topic_selector(),
     # The same with a weaker and a stronger regularisation (C=10 is the shipped value).
-    "topic-logreg-crf-topic-selector-c5": features(fold=True, bigrams=True) + [
-        {**TOPIC_LOGREG, "C": 5.0}, {"name": "CRFEntityExtractor"}, {"name": "EntitySynonymMapper"}],
-    "topic-logreg-crf-topic-selector-c20": features(fold=True, bigrams=True) + [
-        {**TOPIC_LOGREG, "C": 20.0}, {"name": "CRFEntityExtractor"}, {"name": "EntitySynonymMapper"}],
+    "topic-logreg-crf-topic-selector-c5": topic_selector(C=5.0),
+    "topic-logreg-crf-topic-selector-c20": topic_selector(C=20.0),
     # No transformer: bag of features into DIET's feed-forward layers (CRF still tags entities).
     "diet-0": FEATURES + [diet(epochs=60, constrain_similarities=True, number_of_transformer_layers=0)] + TAIL,
 }
